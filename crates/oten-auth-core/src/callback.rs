@@ -1,0 +1,191 @@
+//! The authorization response at `/callback` (RFC 6749 §4.1.2, RFC 9207), checked before any token request.
+
+use crate::discovery::ProviderMetadata;
+use crate::error::AuthError;
+use crate::form::parse_query;
+use crate::id_token::IdTokenError;
+use crate::PendingAuthorization;
+
+/// The parameters of the callback URL.
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::CallbackParams;
+/// let p = CallbackParams::from_query("?code=abc&state=xyz&iss=https%3A%2F%2Faccount.oten.com");
+/// assert_eq!(p.code.as_deref(), Some("abc"));
+/// assert_eq!(p.iss.as_deref(), Some("https://account.oten.com"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallbackParams {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state sent with the request.
+    pub state: Option<String>,
+    /// The issuer (RFC 9207).
+    pub iss: Option<String>,
+    /// An error code from the IdP (`access_denied`, …).
+    pub error: Option<String>,
+    /// The IdP's text for the error; show as text only.
+    pub error_description: Option<String>,
+}
+
+/// Why a sign-in did not complete. Every message is fit to show to the person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    /// The IdP answered with an error (the person declined, or the request was refused).
+    #[error("{}", provider_message(.error, .description))]
+    Provider {
+        /// The error code.
+        error: String,
+        /// The IdP's description.
+        description: Option<String>,
+    },
+    /// No `state` in the callback.
+    #[error("the sign-in response is incomplete (no state); please sign in again")]
+    MissingState,
+    /// No sign-in was started in this tab, or this response was already used.
+    #[error("this sign-in response is unknown or was already used; please sign in again")]
+    UnknownState,
+    /// The state does not match the sign-in started here.
+    #[error("this sign-in response does not belong to the sign-in started here; please sign in again")]
+    StateMismatch,
+    /// The sign-in took too long.
+    #[error("the sign-in took too long; please sign in again")]
+    Expired,
+    /// The response came from another issuer (mix-up attack defence).
+    #[error("the sign-in response came from an unexpected issuer")]
+    WrongIssuer,
+    /// No code.
+    #[error("the sign-in response has no authorization code")]
+    MissingCode,
+    /// Exchanging the code failed.
+    #[error("could not complete the sign-in: {0}")]
+    Exchange(AuthError),
+    /// The ID token is not acceptable.
+    #[error("could not verify your identity: {0}")]
+    IdToken(IdTokenError),
+    /// Something else (configuration, storage, crypto).
+    #[error("could not complete the sign-in: {0}")]
+    Other(String),
+}
+
+fn provider_message(error: &str, description: &Option<String>) -> String {
+    let lead = match error {
+        "access_denied" => "Sign-in was cancelled or denied".to_owned(),
+        "login_required" | "interaction_required" | "consent_required" => "The sign-in needs your input".to_owned(),
+        other => format!("The sign-in server refused the request ({other})"),
+    };
+    match description {
+        Some(d) => format!("{lead}: {d}"),
+        None => format!("{lead}."),
+    }
+}
+
+impl CallbackParams {
+    /// Reads the query string of the callback URL.
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Self::default();
+        for (key, value) in parse_query(query) {
+            let slot = match key.as_str() {
+                "code" => &mut params.code,
+                "state" => &mut params.state,
+                "iss" => &mut params.iss,
+                "error" => &mut params.error,
+                "error_description" => &mut params.error_description,
+                _ => continue,
+            };
+            // A repeated parameter is suspicious: keep the first, as most servers do, but never an empty one.
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(value);
+            }
+        }
+        params
+    }
+
+    /// Whether this URL is an authorization response at all.
+    pub fn is_authorization_response(&self) -> bool {
+        self.code.is_some() || self.error.is_some() || self.state.is_some()
+    }
+
+    /// Checks the response against the attempt started in this tab and returns the code to exchange.
+    ///
+    /// Refused before any token request: an IdP error, a missing, unknown (or already used), mismatched or
+    /// expired state, a foreign `iss` (or a missing one when the IdP promises it), a missing code.
+    ///
+    /// ```
+    /// use oten_auth_core::{CallbackError, CallbackParams, PendingAuthorization, ProviderMetadata};
+    /// # let meta: ProviderMetadata = serde_json::from_str(r#"{"issuer":"https://idp.test","authorization_endpoint":"https://idp.test/a","token_endpoint":"https://idp.test/t","jwks_uri":"https://idp.test/j"}"#).unwrap();
+    /// let pending = PendingAuthorization::new("s1", "n", "v", "/", "https://app.test/callback", 0);
+    /// let ok = CallbackParams::from_query("code=c&state=s1").check(Some(&pending), &meta, 1);
+    /// assert_eq!(ok, Ok("c".to_string()));
+    /// let replay = CallbackParams::from_query("code=c&state=s1").check(None, &meta, 1);
+    /// assert_eq!(replay, Err(CallbackError::UnknownState));
+    /// ```
+    pub fn check(
+        &self,
+        pending: Option<&PendingAuthorization>,
+        meta: &ProviderMetadata,
+        now_ms: i64,
+    ) -> Result<String, CallbackError> {
+        if let Some(error) = &self.error {
+            return Err(CallbackError::Provider { error: error.clone(), description: self.error_description.clone() });
+        }
+        let state = self.state.as_deref().ok_or(CallbackError::MissingState)?;
+        let pending = pending.ok_or(CallbackError::UnknownState)?;
+        if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
+            return Err(CallbackError::StateMismatch);
+        }
+        if pending.is_expired(now_ms) {
+            return Err(CallbackError::Expired);
+        }
+        match &self.iss {
+            Some(iss) if *iss != meta.issuer => return Err(CallbackError::WrongIssuer),
+            None if meta.authorization_response_iss_parameter_supported => return Err(CallbackError::WrongIssuer),
+            _ => {}
+        }
+        self.code.clone().ok_or(CallbackError::MissingCode)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(iss_supported: bool) -> ProviderMetadata {
+        let mut m: ProviderMetadata = serde_json::from_str(
+            r#"{"issuer":"https://idp.test","authorization_endpoint":"https://idp.test/a","token_endpoint":"https://idp.test/t","jwks_uri":"https://idp.test/j"}"#,
+        )
+        .unwrap();
+        m.authorization_response_iss_parameter_supported = iss_supported;
+        m
+    }
+
+    fn pending() -> PendingAuthorization {
+        PendingAuthorization::new("s1", "n", "v", "/profile", "https://app.test/callback", 1_000)
+    }
+
+    #[test]
+    fn every_refusal_happens_before_an_exchange() {
+        let p = pending();
+        let check = |q: &str, pending: Option<&PendingAuthorization>, iss: bool, now: i64| {
+            CallbackParams::from_query(q).check(pending, &meta(iss), now)
+        };
+        assert_eq!(check("code=c&state=s1&iss=https%3A%2F%2Fidp.test", Some(&p), true, 2_000), Ok("c".into()));
+        assert_eq!(check("code=c", Some(&p), false, 2_000), Err(CallbackError::MissingState));
+        assert_eq!(check("code=c&state=", Some(&p), false, 2_000), Err(CallbackError::MissingState));
+        assert_eq!(check("code=c&state=s1", None, false, 2_000), Err(CallbackError::UnknownState));
+        assert_eq!(check("code=c&state=s2", Some(&p), false, 2_000), Err(CallbackError::StateMismatch));
+        assert_eq!(check("code=c&state=s1", Some(&p), false, 1_000 + 600_000), Err(CallbackError::Expired));
+        assert_eq!(check("code=c&state=s1&iss=https%3A%2F%2Fevil.test", Some(&p), false, 2_000), Err(CallbackError::WrongIssuer));
+        assert_eq!(check("code=c&state=s1", Some(&p), true, 2_000), Err(CallbackError::WrongIssuer));
+        assert_eq!(check("state=s1", Some(&p), false, 2_000), Err(CallbackError::MissingCode));
+        let denied = check("error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s1", Some(&p), false, 2_000);
+        let e = denied.unwrap_err();
+        assert_eq!(e.to_string(), "Sign-in was cancelled or denied: <b>no</b>");
+    }
+}

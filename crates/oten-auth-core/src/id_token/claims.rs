@@ -1,0 +1,219 @@
+//! ID token claims validation (OpenID Connect Core 1.0 §3.1.3.7), after the signature has been verified.
+
+use super::IdTokenError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Default clock leeway, in seconds, for `exp`, `iat` and `nbf`.
+pub const DEFAULT_LEEWAY_SECS: i64 = 60;
+
+/// What this client expects of an ID token: who issues it, for whom, for which sign-in, and when "now" is.
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::id_token::IdTokenExpectations;
+///
+/// let expect = IdTokenExpectations::new("https://account.oten.com", "my-client", "n-0S6_WzA2Mj", 1_700_000_000);
+/// assert_eq!(expect.leeway_secs, 60);
+/// let strict = expect.with_leeway_secs(0);
+/// assert_eq!(strict.leeway_secs, 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenExpectations {
+    /// The issuer identifier from discovery/configuration; `iss` must equal it exactly.
+    pub issuer: String,
+    /// This client's `client_id`; it must be among `aud`.
+    pub client_id: String,
+    /// The `nonce` sent in this sign-in's authorization request.
+    pub nonce: String,
+    /// The current time, in seconds since the Unix epoch.
+    pub now_secs: i64,
+    /// Allowed clock skew, in seconds (negative values count as 0).
+    pub leeway_secs: i64,
+}
+
+impl IdTokenExpectations {
+    /// Expectations with the default leeway of [`DEFAULT_LEEWAY_SECS`].
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        nonce: impl Into<String>,
+        now_secs: i64,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            nonce: nonce.into(),
+            now_secs,
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    /// The same expectations with another leeway.
+    pub fn with_leeway_secs(mut self, leeway_secs: i64) -> Self {
+        self.leeway_secs = leeway_secs;
+        self
+    }
+}
+
+/// The validated claims of an ID token: what the app shows as "the signed-in user".
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::id_token::IdTokenClaims;
+///
+/// let claims: IdTokenClaims = serde_json::from_str(r#"{"sub":"u1","exp":2,"iat":1,"name":"Alice"}"#).unwrap();
+/// assert_eq!(claims.name.as_deref(), Some("Alice"));
+/// assert_eq!(claims.email, None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    /// Subject: the user's stable identifier at the issuer.
+    pub sub: String,
+    /// Full name, if released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address, if released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the issuer verified the email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Short name the user goes by, if released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Expiry of the ID token, seconds since the epoch.
+    pub exp: i64,
+    /// Issue time of the ID token, seconds since the epoch.
+    pub iat: i64,
+    /// Time the user authenticated, seconds since the epoch, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+}
+
+/// Validates the claims of a signature-verified ID token against `expect`:
+/// `iss` exact; `aud` (string or array) contains `client_id`; `azp` required with several audiences and, when
+/// present, equal to `client_id`; `now < exp + leeway`; `iat <= now + leeway`; `nbf <= now + leeway` if
+/// present; `nonce` present and equal; `sub` a non-empty string.
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::id_token::{validate_claims, IdTokenError, IdTokenExpectations};
+///
+/// let expect = IdTokenExpectations::new("https://idp.test", "app", "n1", 1_000);
+/// let claims = serde_json::json!({
+///     "iss": "https://idp.test", "aud": "app", "sub": "u1", "nonce": "n1", "iat": 990, "exp": 1_300,
+/// });
+/// let user = validate_claims(claims.as_object().unwrap(), &expect).unwrap();
+/// assert_eq!(user.sub, "u1");
+///
+/// let other = IdTokenExpectations { nonce: "n2".into(), ..expect };
+/// assert_eq!(validate_claims(claims.as_object().unwrap(), &other), Err(IdTokenError::WrongNonce));
+/// ```
+pub fn validate_claims(
+    claims: &Map<String, Value>,
+    expect: &IdTokenExpectations,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let leeway = expect.leeway_secs.max(0);
+    let now = expect.now_secs;
+
+    match claims.get("iss") {
+        None => return Err(IdTokenError::MissingClaim("iss")),
+        Some(Value::String(iss)) if *iss == expect.issuer => {}
+        Some(_) => return Err(IdTokenError::WrongIssuer),
+    }
+
+    let audiences: Vec<&str> = match claims.get("aud") {
+        None => return Err(IdTokenError::MissingClaim("aud")),
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(_) => return Err(IdTokenError::WrongAudience),
+    };
+    if !audiences.contains(&expect.client_id.as_str()) {
+        return Err(IdTokenError::WrongAudience);
+    }
+    let several_audiences = matches!(claims.get("aud"), Some(Value::Array(items)) if items.len() > 1);
+    match claims.get("azp") {
+        None if several_audiences => return Err(IdTokenError::MissingAzp),
+        None => {}
+        Some(Value::String(azp)) if *azp == expect.client_id => {}
+        Some(_) => return Err(IdTokenError::WrongAzp),
+    }
+
+    // Fractional NumericDates are rounded in the stricter direction: exp down, iat/nbf up.
+    let exp = numeric_date(claims, "exp", f64::floor)?.ok_or(IdTokenError::MissingClaim("exp"))?;
+    if now >= exp.saturating_add(leeway) {
+        return Err(IdTokenError::Expired);
+    }
+    let iat = numeric_date(claims, "iat", f64::ceil)?.ok_or(IdTokenError::MissingClaim("iat"))?;
+    if iat > now.saturating_add(leeway) {
+        return Err(IdTokenError::IssuedInFuture);
+    }
+    if let Some(nbf) = numeric_date(claims, "nbf", f64::ceil)? {
+        if nbf > now.saturating_add(leeway) {
+            return Err(IdTokenError::NotYetValid);
+        }
+    }
+
+    match claims.get("nonce") {
+        None => return Err(IdTokenError::MissingClaim("nonce")),
+        Some(Value::String(nonce)) if !expect.nonce.is_empty() && *nonce == expect.nonce => {}
+        Some(_) => return Err(IdTokenError::WrongNonce),
+    }
+
+    let sub = match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+        Some(Value::String(_)) | None => return Err(IdTokenError::MissingClaim("sub")),
+        Some(_) => return Err(IdTokenError::Malformed("the sub claim is not a string".into())),
+    };
+
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let email_verified = match claims.get("email_verified") {
+        Some(Value::Bool(verified)) => Some(*verified),
+        // Some providers send the boolean as a string.
+        Some(Value::String(s)) if s == "true" => Some(true),
+        Some(Value::String(s)) if s == "false" => Some(false),
+        _ => None,
+    };
+
+    Ok(IdTokenClaims {
+        sub,
+        name: text("name"),
+        email: text("email"),
+        email_verified,
+        preferred_username: text("preferred_username"),
+        exp,
+        iat,
+        auth_time: numeric_date(claims, "auth_time", f64::floor)?,
+    })
+}
+
+/// Reads an optional NumericDate claim; a present value that is not a finite number is malformed.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+    round: fn(f64) -> f64,
+) -> Result<Option<i64>, IdTokenError> {
+    let Some(value) = claims.get(name) else {
+        return Ok(None);
+    };
+    let not_a_date = || IdTokenError::Malformed(format!("the {name} claim is not a number of seconds"));
+    let Value::Number(number) = value else {
+        return Err(not_a_date());
+    };
+    if let Some(int) = number.as_i64() {
+        return Ok(Some(int));
+    }
+    match number.as_f64().map(round) {
+        // Bounds keep the cast exact; ±2^53 s is far beyond any real date.
+        Some(secs) if secs.is_finite() && secs.abs() < 9_007_199_254_740_992.0 => Ok(Some(secs as i64)),
+        _ => Err(not_a_date()),
+    }
+}
+
+#[cfg(test)]
+#[path = "claims_tests.rs"]
+mod tests;

@@ -1,0 +1,299 @@
+//! The token model: what the token endpoint answered, with absolute times.
+
+use crate::id_token::IdTokenClaims;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Lifetime assumed when the token endpoint gives no `expires_in` (RFC 6749 §5.1 only recommends it).
+pub const DEFAULT_EXPIRES_IN_SECS: i64 = 300;
+/// Longest lifetime believed; larger values are clamped so that a bogus answer cannot stop refreshes.
+pub const MAX_EXPIRES_IN_SECS: i64 = 86_400;
+/// Version of the stored shape.
+const STORAGE_VERSION: u32 = 1;
+
+/// A signed-in session's tokens.
+///
+/// Times are absolute milliseconds since the Unix epoch, computed with the local clock at receipt, so a token
+/// read back from storage after a reload or a sleep is judged correctly.
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::TokenSet;
+/// let t = TokenSet::parse_token_response(
+///     r#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","scope":"openid"}"#,
+///     1_000,
+///     None,
+/// ).unwrap();
+/// assert_eq!(t.expires_at, 61_000);
+/// assert_eq!(t.lifetime_ms(), 60_000);
+/// assert!(t.is_expired(61_000));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// Shape version of the stored form.
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The access token.
+    pub access_token: AccessToken,
+    /// The refresh token, when the IdP issued one (`offline_access`).
+    #[serde(default)]
+    pub refresh_token: Option<RefreshToken>,
+    /// The raw ID token, kept for `id_token_hint` at sign-out.
+    #[serde(default)]
+    pub id_token: Option<IdToken>,
+    /// Always `Bearer` (checked case-insensitively at receipt, stored in this spelling).
+    pub token_type: String,
+    /// Granted scopes, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// When the access token expires (ms since epoch).
+    pub expires_at: i64,
+    /// When these tokens were received (ms since epoch).
+    pub stored_at: i64,
+    /// The signed-in person, from the validated ID token at sign-in.
+    #[serde(default)]
+    pub user: Option<IdTokenClaims>,
+}
+
+/// A token-endpoint answer that cannot be used.
+///
+/// ```
+/// use oten_auth_core::{TokenSet, TokenResponseError};
+/// let e = TokenSet::parse_token_response(r#"{"token_type":"Bearer"}"#, 0, None).unwrap_err();
+/// assert_eq!(e, TokenResponseError::MissingAccessToken);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenResponseError {
+    /// The body is not a JSON object.
+    #[error("the token endpoint's answer is not a JSON object")]
+    NotAnObject,
+    /// No `access_token`.
+    #[error("the token endpoint's answer has no access_token")]
+    MissingAccessToken,
+    /// `token_type` is not Bearer.
+    #[error("unsupported token_type {0:?}: only Bearer is supported")]
+    UnsupportedTokenType(String),
+    /// A field has the wrong type or an impossible value.
+    #[error("invalid {field} in the token endpoint's answer: {reason}")]
+    InvalidField {
+        /// The JSON field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl TokenSet {
+    /// Parses a successful token-endpoint answer (RFC 6749 §5.1) received at `now_ms`.
+    ///
+    /// `previous` is the session being refreshed: its refresh token, ID token, scope and user are kept when the
+    /// answer leaves them out (a refresh answer without `refresh_token` keeps the old one). `expires_in` may be
+    /// a number or a numeric string; when missing, [`DEFAULT_EXPIRES_IN_SECS`] is assumed; zero, negative or
+    /// non-numeric values are refused; values above [`MAX_EXPIRES_IN_SECS`] are clamped to it.
+    pub fn parse_token_response(
+        body: &str,
+        now_ms: i64,
+        previous: Option<&TokenSet>,
+    ) -> Result<TokenSet, TokenResponseError> {
+        let value: Value = serde_json::from_str(body).map_err(|_| TokenResponseError::NotAnObject)?;
+        let object = value.as_object().ok_or(TokenResponseError::NotAnObject)?;
+        let access_token = match object.get("access_token") {
+            None | Some(Value::Null) => return Err(TokenResponseError::MissingAccessToken),
+            Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
+            Some(_) => return Err(invalid("access_token", "not a non-empty string")),
+        };
+        match object.get("token_type") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+            Some(Value::String(t)) => return Err(TokenResponseError::UnsupportedTokenType(t.clone())),
+            Some(_) => return Err(invalid("token_type", "not a string")),
+        }
+        let expires_in = parse_expires_in(object.get("expires_in"))?;
+        let refresh_token = optional_string(object, "refresh_token")?
+            .map(RefreshToken::new)
+            .or_else(|| previous.and_then(|p| p.refresh_token.clone()));
+        let id_token = optional_string(object, "id_token")?
+            .map(IdToken::new)
+            .or_else(|| previous.and_then(|p| p.id_token.clone()));
+        let scope = optional_string(object, "scope")?.or_else(|| previous.and_then(|p| p.scope.clone()));
+        Ok(TokenSet {
+            version: STORAGE_VERSION,
+            access_token,
+            refresh_token,
+            id_token,
+            token_type: "Bearer".to_owned(),
+            scope,
+            expires_at: now_ms.saturating_add(expires_in * 1000),
+            stored_at: now_ms,
+            user: previous.and_then(|p| p.user.clone()),
+        })
+    }
+
+    /// The same tokens with the signed-in person attached.
+    pub fn with_user(mut self, user: IdTokenClaims) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// Whether the access token has expired at `now_ms` (at the exact expiry instant it has).
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        now_ms >= self.expires_at
+    }
+
+    /// The access token's whole lifetime as received, in ms.
+    pub fn lifetime_ms(&self) -> i64 {
+        (self.expires_at - self.stored_at).max(0)
+    }
+
+    /// The stored form: one JSON document.
+    pub fn to_storage_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form back, refusing anything corrupt, hand-edited into the wrong shape, or impossible.
+    ///
+    /// ```
+    /// use oten_auth_core::TokenSet;
+    /// assert!(TokenSet::from_storage_json("{not json").is_err());
+    /// assert!(TokenSet::from_storage_json(r#"{"v":1,"access_token":5}"#).is_err());
+    /// ```
+    pub fn from_storage_json(text: &str) -> Result<TokenSet, String> {
+        let set: TokenSet = serde_json::from_str(text).map_err(|e| format!("unreadable stored tokens: {e}"))?;
+        if set.version != STORAGE_VERSION {
+            return Err(format!("stored tokens have unknown version {}", set.version));
+        }
+        if set.access_token.expose().is_empty() {
+            return Err("stored access token is empty".into());
+        }
+        if !set.token_type.eq_ignore_ascii_case("bearer") {
+            return Err("stored token type is not Bearer".into());
+        }
+        if set.expires_at < set.stored_at || set.stored_at <= 0 {
+            return Err("stored token times are impossible".into());
+        }
+        if set.refresh_token.as_ref().is_some_and(|r| r.expose().is_empty()) {
+            return Err("stored refresh token is empty".into());
+        }
+        Ok(set)
+    }
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> TokenResponseError {
+    TokenResponseError::InvalidField { field, reason }
+}
+
+fn optional_string(object: &Map<String, Value>, field: &'static str) -> Result<Option<String>, TokenResponseError> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(field, "not a string")),
+    }
+}
+
+fn parse_expires_in(value: Option<&Value>) -> Result<i64, TokenResponseError> {
+    let seconds = match value {
+        None | Some(Value::Null) => return Ok(DEFAULT_EXPIRES_IN_SECS),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i,
+            (None, Some(f)) if f.is_finite() && f > 0.0 => f.min(i64::MAX as f64) as i64,
+            (None, Some(_)) => return Err(invalid("expires_in", "not a positive number")),
+            (None, None) => return Err(invalid("expires_in", "not a number")),
+        },
+        Some(Value::String(s)) => s.trim().parse::<i64>().map_err(|_| invalid("expires_in", "not a number"))?,
+        Some(_) => return Err(invalid("expires_in", "not a number")),
+    };
+    if seconds <= 0 {
+        return Err(invalid("expires_in", "not positive"));
+    }
+    Ok(seconds.min(MAX_EXPIRES_IN_SECS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn parse(body: &str) -> Result<TokenSet, TokenResponseError> {
+        TokenSet::parse_token_response(body, NOW, None)
+    }
+
+    #[test]
+    fn a_full_answer_becomes_absolute_times() {
+        let t = parse(r#"{"access_token":"a","token_type":"Bearer","expires_in":300,"refresh_token":"r","id_token":"i","scope":"openid offline_access"}"#).unwrap();
+        assert_eq!(t.expires_at, NOW + 300_000);
+        assert_eq!(t.stored_at, NOW);
+        assert_eq!(t.refresh_token.unwrap().expose(), "r");
+        assert_eq!(t.scope.as_deref(), Some("openid offline_access"));
+    }
+
+    #[test]
+    fn access_token_must_be_a_non_empty_string() {
+        assert_eq!(parse(r#"{"token_type":"Bearer"}"#), Err(TokenResponseError::MissingAccessToken));
+        assert_eq!(parse(r#"{"access_token":null}"#), Err(TokenResponseError::MissingAccessToken));
+        assert!(matches!(parse(r#"{"access_token":12}"#), Err(TokenResponseError::InvalidField { field: "access_token", .. })));
+        assert!(matches!(parse(r#"{"access_token":""}"#), Err(TokenResponseError::InvalidField { .. })));
+        assert_eq!(parse("[1]"), Err(TokenResponseError::NotAnObject));
+        assert_eq!(parse("<html>"), Err(TokenResponseError::NotAnObject));
+    }
+
+    #[test]
+    fn token_type_is_bearer_in_any_case() {
+        assert!(parse(r#"{"access_token":"a","token_type":"BEARER"}"#).is_ok());
+        assert!(parse(r#"{"access_token":"a"}"#).is_ok());
+        assert_eq!(
+            parse(r#"{"access_token":"a","token_type":"DPoP"}"#),
+            Err(TokenResponseError::UnsupportedTokenType("DPoP".into()))
+        );
+        assert!(parse(r#"{"access_token":"a","token_type":1}"#).is_err());
+    }
+
+    #[test]
+    fn expires_in_variants() {
+        let at = |body: &str| parse(body).map(|t| (t.expires_at - NOW) / 1000);
+        assert_eq!(at(r#"{"access_token":"a"}"#), Ok(DEFAULT_EXPIRES_IN_SECS));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":"120"}"#), Ok(120));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":90.5}"#), Ok(90));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":99999999999999}"#), Ok(MAX_EXPIRES_IN_SECS));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":1e300}"#), Ok(MAX_EXPIRES_IN_SECS));
+        for bad in [r#""-5""#, "-5", "0", r#""soon""#, "true", "[]", "-0.5"] {
+            let body = format!(r#"{{"access_token":"a","expires_in":{bad}}}"#);
+            assert!(matches!(parse(&body), Err(TokenResponseError::InvalidField { field: "expires_in", .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refresh_answer_without_refresh_token_keeps_the_old_one() {
+        let first = parse(r#"{"access_token":"a","refresh_token":"r1","id_token":"i1","scope":"s"}"#).unwrap();
+        let second = TokenSet::parse_token_response(r#"{"access_token":"b","expires_in":60}"#, NOW + 1, Some(&first)).unwrap();
+        assert_eq!(second.refresh_token.unwrap().expose(), "r1");
+        assert_eq!(second.id_token.unwrap().expose(), "i1");
+        assert_eq!(second.scope.as_deref(), Some("s"));
+        let rotated = TokenSet::parse_token_response(r#"{"access_token":"b","refresh_token":"r2"}"#, NOW, Some(&first)).unwrap();
+        assert_eq!(rotated.refresh_token.unwrap().expose(), "r2");
+        assert!(parse(r#"{"access_token":"a","refresh_token":7}"#).is_err());
+    }
+
+    #[test]
+    fn storage_round_trip_and_corruption() {
+        let t = parse(r#"{"access_token":"a","refresh_token":"r"}"#).unwrap();
+        assert_eq!(TokenSet::from_storage_json(&t.to_storage_json()).unwrap(), t);
+        let json = t.to_storage_json();
+        for bad in [
+            "".to_owned(),
+            "null".to_owned(),
+            "{}".to_owned(),
+            json.replace("\"v\":1", "\"v\":9"),
+            json.replace("\"a\"", "\"\""),
+            json.replace("\"Bearer\"", "\"MAC\""),
+            json.replace(&format!("\"stored_at\":{NOW}"), &format!("\"stored_at\":{}", NOW + 999_999_999)),
+            json.replace(&format!("\"expires_at\":{}", NOW + 300_000), "\"expires_at\":\"tomorrow\""),
+            json[..json.len() / 2].to_owned(),
+        ] {
+            assert!(TokenSet::from_storage_json(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The injected HTTP transport: a request goes out, status, headers and body come back.
+
+use futures::future::LocalBoxFuture;
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    ///
+    /// ```
+    /// assert_eq!(oten_auth_core::Method::Put.as_str(), "PUT");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request, built by a pure function and sent by a [`Transport`].
+///
+/// ```
+/// use oten_auth_core::{HttpRequest, Method};
+/// let r = HttpRequest::new(Method::Get, "https://api.example.test/me").header("Accept", "application/json");
+/// assert_eq!(r.header_value("accept"), Some("application/json"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in order. An `Authorization` value here is a secret: don't log requests whole.
+    pub headers: Vec<(String, String)>,
+    /// Body text, if any.
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    /// A request without headers or body.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        Self { method, url: url.into(), headers: Vec::new(), body: None }
+    }
+
+    /// Adds a header, replacing any of the same name (case-insensitive).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set_header(name, value);
+        self
+    }
+
+    /// Sets a header in place, replacing any of the same name.
+    pub fn set_header(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        self.headers.push((name, value.into()));
+    }
+
+    /// Removes a header.
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// A header's value (case-insensitive name).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+}
+
+/// An answer from the server, whatever its status.
+///
+/// ```
+/// use oten_auth_core::HttpResponse;
+/// let r = HttpResponse::new(401, "").with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+/// assert!(r.header_value("www-authenticate").unwrap().starts_with("Bearer"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers the transport could read (CORS may hide some).
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub body: String,
+    /// The final URL after redirects, when the transport knows it.
+    pub url: Option<String>,
+}
+
+impl HttpResponse {
+    /// An answer with a status and a body.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self { status, headers: Vec::new(), body: body.into(), url: None }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A header's value (case-insensitive name).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A request that got no HTTP answer at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The connection failed (offline, DNS, CORS refusal, TLS).
+    #[error("network error: {0}")]
+    Network(String),
+    /// No answer in time.
+    #[error("the request timed out")]
+    Timeout,
+}
+
+/// Sends requests. Single-threaded (WebAssembly in a browser), so futures need not be `Send`.
+///
+/// ## Usage
+///
+/// ```
+/// use futures::future::LocalBoxFuture;
+/// use oten_auth_core::{HttpRequest, HttpResponse, Transport, TransportError};
+/// struct Teapot;
+/// impl Transport for Teapot {
+///     fn send(&self, _request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+///         Box::pin(async { Ok(HttpResponse::new(418, "")) })
+///     }
+/// }
+/// ```
+pub trait Transport {
+    /// Sends one request.
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>>;
+}

@@ -1,0 +1,233 @@
+//! The API client's retry state machine against fakes.
+
+use futures::executor::{block_on, LocalPool};
+use futures::task::LocalSpawnExt;
+use oten_auth_core::testing::{FakeClock, FakeTransport};
+use oten_auth_core::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+const T0: i64 = 1_700_000_000_000;
+const TOKEN_URL: &str = "https://idp.test/token";
+const API: &str = "https://api.test";
+
+#[derive(Default)]
+struct Nav {
+    path: RefCell<String>,
+    visits: RefCell<Vec<String>>,
+}
+
+impl Navigator for Nav {
+    fn current_path(&self) -> String {
+        self.path.borrow().clone()
+    }
+    fn go_to(&self, url: &str) {
+        self.visits.borrow_mut().push(url.to_owned());
+    }
+}
+
+struct Rig {
+    clock: Rc<FakeClock>,
+    transport: Rc<FakeTransport>,
+    store: Rc<MemoryStore>,
+    nav: Rc<Nav>,
+    client: ApiClient,
+}
+
+/// An IdP and an API in one handler: the API accepts only the access tokens listed in `valid`.
+fn rig(api_status: impl Fn(&HttpRequest, &str) -> u16 + 'static) -> Rig {
+    let issued = Rc::new(Cell::new(0));
+    let transport = Rc::new(FakeTransport::with_handler(move |req| {
+        if req.url == TOKEN_URL {
+            issued.set(issued.get() + 1);
+            let n = issued.get();
+            return Ok(HttpResponse::new(
+                200,
+                format!(r#"{{"access_token":"at{n}","refresh_token":"rt{n}","token_type":"Bearer","expires_in":60}}"#),
+            ));
+        }
+        let auth = req.header_value("authorization").unwrap_or("").to_owned();
+        Ok(HttpResponse::new(api_status(req, &auth), r#"{"ok":true}"#))
+    }));
+    let clock = Rc::new(FakeClock::new(T0));
+    let store = Rc::new(MemoryStore::default());
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        clock.clone(),
+        store.clone(),
+        transport.clone(),
+        Metrics::default(),
+    );
+    let initial = r#"{"access_token":"at0","refresh_token":"rt0","token_type":"Bearer","expires_in":60}"#;
+    manager.sign_in(TokenSet::parse_token_response(initial, T0, None).unwrap()).unwrap();
+    let nav = Rc::new(Nav { path: RefCell::new("/profile?tab=bio".into()), ..Nav::default() });
+    let client = ApiClient::new(manager, OriginAllowList::new([API]).unwrap(), nav.clone());
+    Rig { clock, transport, store, nav, client }
+}
+
+fn token_requests(r: &Rig) -> usize {
+    r.transport.requests().iter().filter(|q| q.url == TOKEN_URL).count()
+}
+
+#[test]
+fn a_401_refreshes_once_and_retries_the_same_request_once() {
+    // at0 is refused (revoked at the API), later tokens work.
+    let r = rig(|_, auth| if auth == "Bearer at0" { 401 } else { 200 });
+    let request = HttpRequest::new(Method::Put, format!("{API}/api/user/profile"))
+        .header("Content-Type", "application/json")
+        .header("X-Custom", "1")
+        .body(r#"{"bio":"hi"}"#);
+    let answer = block_on(r.client.send(request)).unwrap();
+    assert_eq!(answer.status, 200);
+    let api_calls: Vec<_> = r.transport.requests().into_iter().filter(|q| q.url != TOKEN_URL).collect();
+    assert_eq!(api_calls.len(), 2);
+    assert_eq!(token_requests(&r), 1);
+    let (first, retry) = (&api_calls[0], &api_calls[1]);
+    assert_eq!(retry.method, first.method);
+    assert_eq!(retry.body, first.body);
+    assert_eq!(retry.header_value("x-custom"), Some("1"));
+    assert_eq!(retry.header_value("content-type"), Some("application/json"));
+    assert_eq!(retry.header_value("authorization"), Some("Bearer at1"));
+    assert!(r.nav.visits.borrow().is_empty());
+    let usage = r.client.manager().metrics().snapshot().usage;
+    assert_eq!(usage.iter().map(|u| (u.status, u.count)).collect::<Vec<_>>(), vec![(200, 1), (401, 1)]);
+    assert!(usage.iter().all(|u| u.endpoint == "/api/user/profile"));
+}
+
+#[test]
+fn a_second_401_ends_the_session_and_redirects_once() {
+    let r = rig(|_, _| 401);
+    let e = block_on(r.client.get(&format!("{API}/api/user/profile"))).unwrap_err();
+    assert_eq!(e, ApiError::Unauthorized);
+    assert!(e.requires_reauth());
+    assert_eq!(token_requests(&r), 1, "one refresh, no loop");
+    assert_eq!(r.transport.requests().len(), 3, "request, refresh, one retry");
+    assert!(r.client.manager().tokens().is_none());
+    assert_eq!(r.store.raw(), None);
+    assert_eq!(*r.nav.visits.borrow(), vec!["/login?return_to=%2Fprofile%3Ftab%3Dbio".to_string()]);
+}
+
+#[test]
+fn many_failing_requests_redirect_only_once() {
+    let r = rig(|_, _| 401);
+    let mut pool = LocalPool::new();
+    for _ in 0..20 {
+        let c = r.client.clone();
+        pool.spawner().spawn_local(async move { let _ = c.get(&format!("{API}/api/user/profile")).await; }).unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(r.nav.visits.borrow().len(), 1);
+}
+
+#[test]
+fn never_redirects_away_from_the_auth_routes() {
+    for path in ["/login?return_to=%2F", "/callback?code=x&state=y"] {
+        let r = rig(|_, _| 401);
+        *r.nav.path.borrow_mut() = path.to_owned();
+        assert!(block_on(r.client.get(&format!("{API}/x"))).is_err());
+        assert!(r.nav.visits.borrow().is_empty(), "{path}");
+    }
+}
+
+#[test]
+fn server_errors_and_network_errors_neither_clear_nor_redirect() {
+    let r = rig(|_, _| 500);
+    let answer = block_on(r.client.get(&format!("{API}/api/user/profile"))).unwrap();
+    assert_eq!(answer.status, 500);
+    assert_eq!(token_requests(&r), 0, "500 causes no refresh");
+    assert!(r.client.manager().tokens().is_some());
+    let e = block_on(r.client.get_json::<serde_json::Value>(&format!("{API}/api/user/profile"))).unwrap_err();
+    assert!(matches!(e, ApiError::Status { status: 500, .. }));
+
+    let t = Rc::new(FakeTransport::default());
+    t.push(Err(TransportError::Network("offline".into())));
+    let manager = TokenManager::new(ManagerConfig::new(TOKEN_URL, "spa"), Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()), t.clone(), Metrics::default());
+    manager.sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap()).unwrap();
+    let nav = Rc::new(Nav::default());
+    let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
+    assert!(matches!(block_on(client.get(&format!("{API}/x"))), Err(ApiError::Transport(_))));
+    assert!(manager.tokens().is_some());
+    assert!(nav.visits.borrow().is_empty());
+    assert!(r.nav.visits.borrow().is_empty());
+}
+
+#[test]
+fn other_origins_never_get_the_token() {
+    let r = rig(|_, _| 401);
+    for url in ["https://cdn.test/lib.js", "https://api.test.evil.test/x", "http://api.test/x", "https://api.test:8443/x"] {
+        let mut req = HttpRequest::new(Method::Get, url);
+        req.set_header("Authorization", "Bearer smuggled");
+        let answer = block_on(r.client.send(req)).unwrap();
+        assert_eq!(answer.status, 401, "a foreign 401 is just an answer");
+    }
+    assert!(r.transport.requests().iter().all(|q| q.header_value("authorization").is_none()));
+    assert_eq!(token_requests(&r), 0);
+    assert!(r.nav.visits.borrow().is_empty());
+    assert!(r.client.manager().metrics().snapshot().usage.is_empty(), "only token-bearing calls are counted");
+}
+
+#[test]
+fn hooks_add_headers_and_observe_but_cannot_skip_the_retry() {
+    struct Hook(RefCell<Vec<u16>>);
+    impl ApiHook for Hook {
+        fn on_request(&self, request: &mut HttpRequest) {
+            request.set_header("X-Request-Id", "abc");
+            request.set_header("Authorization", "Bearer from-hook");
+        }
+        fn on_response(&self, request: &HttpRequest, response: &HttpResponse) {
+            assert!(request.header_value("authorization").is_none(), "hooks never see the token");
+            self.0.borrow_mut().push(response.status);
+        }
+    }
+    let r = rig(|_, auth| if auth == "Bearer at0" { 401 } else { 200 });
+    let hook = Rc::new(Hook(RefCell::new(Vec::new())));
+    r.client.add_hook(hook.clone());
+    assert_eq!(block_on(r.client.get(&format!("{API}/a"))).unwrap().status, 200);
+    assert_eq!(*hook.0.borrow(), vec![401, 200]);
+    let api_calls: Vec<_> = r.transport.requests().into_iter().filter(|q| q.url != TOKEN_URL).collect();
+    assert!(api_calls.iter().all(|q| q.header_value("x-request-id") == Some("abc")));
+    assert_eq!(api_calls[1].header_value("authorization"), Some("Bearer at1"));
+}
+
+#[test]
+fn a_refresh_that_ends_the_session_redirects_once() {
+    let transport = Rc::new(FakeTransport::with_handler(|req| {
+        Ok(if req.url == TOKEN_URL {
+            HttpResponse::new(400, r#"{"error":"invalid_grant"}"#)
+        } else {
+            HttpResponse::new(401, "")
+        })
+    }));
+    let manager = TokenManager::new(ManagerConfig::new(TOKEN_URL, "spa"), Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()), transport.clone(), Metrics::default());
+    manager.sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap()).unwrap();
+    let nav = Rc::new(Nav { path: RefCell::new("/profile".into()), ..Nav::default() });
+    let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
+    let e = block_on(client.get(&format!("{API}/x"))).unwrap_err();
+    assert!(matches!(e, ApiError::Auth(AuthError::SessionEnded { .. })));
+    assert_eq!(*nav.visits.borrow(), vec!["/login?return_to=%2Fprofile".to_string()]);
+    assert_eq!(transport.request_count(), 2, "request, refresh; no retry without a token");
+    assert!(manager.tokens().is_none());
+}
+
+#[test]
+fn a_hundred_concurrent_calls_after_expiry_refresh_once() {
+    let r = rig(|_, auth| if auth == "Bearer at1" { 200 } else { 401 });
+    r.clock.advance(61_000);
+    let mut pool = LocalPool::new();
+    let ok = Rc::new(Cell::new(0));
+    for _ in 0..100 {
+        let (c, ok) = (r.client.clone(), ok.clone());
+        pool.spawner()
+            .spawn_local(async move {
+                if c.get(&format!("{API}/api/user/profile")).await.map(|a| a.status) == Ok(200) {
+                    ok.set(ok.get() + 1);
+                }
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(token_requests(&r), 1);
+    assert_eq!(ok.get(), 100);
+}

@@ -1,0 +1,304 @@
+//! The token manager against a fake clock, store and transport.
+
+use futures::executor::{block_on, LocalPool};
+use futures::task::LocalSpawnExt;
+use oten_auth_core::testing::{FakeClock, FakeTransport};
+use oten_auth_core::{
+    form::percent_decode, parse_query, AuthError, HttpResponse, ManagerConfig, MemoryStore, Metrics, SessionEvent,
+    TokenManager, TokenSet, TokenStore, TransportError,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+const T0: i64 = 1_700_000_000_000;
+const ENDPOINT: &str = "https://idp.test/v1/oauth/token";
+
+struct Rig {
+    clock: Rc<FakeClock>,
+    store: Rc<MemoryStore>,
+    transport: Rc<FakeTransport>,
+    manager: TokenManager,
+    events: Rc<RefCell<Vec<SessionEvent>>>,
+}
+
+fn rig_with(transport: FakeTransport, store: MemoryStore) -> Rig {
+    let clock = Rc::new(FakeClock::new(T0));
+    let store = Rc::new(store);
+    let transport = Rc::new(transport);
+    let manager = TokenManager::new(
+        ManagerConfig::new(ENDPOINT, "spa-dev"),
+        clock.clone(),
+        store.clone(),
+        transport.clone(),
+        Metrics::default(),
+    );
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = events.clone();
+    manager.subscribe(move |e| sink.borrow_mut().push(e.clone()));
+    Rig { clock, store, transport, manager, events }
+}
+
+fn rig(transport: FakeTransport) -> Rig {
+    rig_with(transport, MemoryStore::default())
+}
+
+fn tokens(access: &str, refresh: Option<&str>, expires_in: i64, now: i64) -> TokenSet {
+    let rt = refresh.map(|r| format!(r#","refresh_token":"{r}""#)).unwrap_or_default();
+    TokenSet::parse_token_response(
+        &format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{expires_in}{rt}}}"#),
+        now,
+        None,
+    )
+    .unwrap()
+}
+
+fn ok_answer(access: &str, refresh: Option<&str>, expires_in: i64) -> Result<HttpResponse, TransportError> {
+    let rt = refresh.map(|r| format!(r#","refresh_token":"{r}""#)).unwrap_or_default();
+    Ok(HttpResponse::new(200, format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{expires_in}{rt}}}"#)))
+}
+
+fn get(r: &Rig) -> Result<String, AuthError> {
+    block_on(r.manager.get_valid_access_token()).map(|t| t.expose().to_owned())
+}
+
+#[test]
+fn a_fresh_lookup_reads_no_storage_and_sends_nothing() {
+    let r = rig(FakeTransport::default());
+    r.store.save(&tokens("a1", Some("r1"), 3600, T0)).unwrap();
+    assert_eq!(get(&r).unwrap(), "a1");
+    let reads = r.store.reads();
+    for _ in 0..1000 {
+        assert_eq!(get(&r).unwrap(), "a1");
+    }
+    assert_eq!(r.store.reads(), reads, "only the first lookup reads storage");
+    assert_eq!(r.transport.request_count(), 0);
+}
+
+#[test]
+fn expiry_boundary_decides_the_refresh() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a1", Some("r1"), 3600, T0)).unwrap();
+    let due = T0 + 3_600_000 - 300_000;
+    r.clock.set(due - 1);
+    assert_eq!(get(&r).unwrap(), "a1");
+    assert_eq!(r.transport.request_count(), 0, "1 ms before the buffer: no refresh");
+    r.clock.set(due);
+    r.transport.push(ok_answer("a2", Some("r2"), 3600));
+    assert_eq!(get(&r).unwrap(), "a2");
+    assert_eq!(r.transport.request_count(), 1, "at the buffer: one refresh");
+}
+
+#[test]
+fn refresh_request_is_a_form_post_with_the_refresh_token() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a1", Some("r/1+"), 60, T0)).unwrap();
+    r.clock.advance(61_000); // expired: the refresh token must still be used
+    r.transport.push(ok_answer("a2", None, 60));
+    assert_eq!(get(&r).unwrap(), "a2");
+    let req = &r.transport.requests()[0];
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(req.url, ENDPOINT);
+    assert_eq!(req.header_value("Content-Type"), Some("application/x-www-form-urlencoded"));
+    let form = parse_query(req.body.as_deref().unwrap());
+    assert_eq!(form, vec![
+        ("grant_type".into(), "refresh_token".into()),
+        ("refresh_token".into(), "r/1+".into()),
+        ("client_id".into(), "spa-dev".into()),
+    ]);
+    // The answer had no refresh_token: the old one is kept, in memory and in storage.
+    assert_eq!(r.manager.tokens().unwrap().refresh_token.unwrap().expose(), "r/1+");
+    assert!(r.store.raw().unwrap().contains(r#""refresh_token":"r/1+""#));
+    assert_eq!(r.manager.metrics().snapshot().expirations, 1);
+    let _ = percent_decode("", false);
+}
+
+#[test]
+fn a_thousand_concurrent_callers_share_one_refresh() {
+    let r = rig(FakeTransport::gated());
+    r.manager.sign_in(tokens("old", Some("r1"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    let mut pool = LocalPool::new();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    let stored_when_resumed = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..1000 {
+        let m = r.manager.clone();
+        let results = results.clone();
+        let store = r.store.clone();
+        let seen = stored_when_resumed.clone();
+        pool.spawner()
+            .spawn_local(async move {
+                let t = m.get_valid_access_token().await;
+                // What storage holds at the moment this waiter resumes.
+                seen.borrow_mut().push(store.raw().unwrap_or_default().contains(r#""refresh_token":"r2""#));
+                results.borrow_mut().push(t.map(|t| t.expose().to_owned()));
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(r.transport.request_count(), 1, "one token request for 1,000 callers");
+    assert!(r.manager.is_refreshing());
+    assert!(r.transport.release(ok_answer("new", Some("r2"), 60)));
+    pool.run_until_stalled();
+    let results = results.borrow();
+    assert_eq!(results.len(), 1000);
+    assert!(results.iter().all(|t| t.as_deref() == Ok("new")));
+    assert!(stored_when_resumed.borrow().iter().all(|stored| *stored), "rotation stored before any waiter resumed");
+    assert!(!r.manager.is_refreshing());
+    // A caller arriving after the refresh finished sees the new token with no second request.
+    assert_eq!(get(&r).unwrap(), "new");
+    assert_eq!(r.transport.request_count(), 1);
+    assert_eq!(r.manager.metrics().snapshot().refresh_success, 1);
+}
+
+#[test]
+fn session_ending_errors_clear_the_tokens() {
+    for code in ["invalid_grant", "invalid_client", "unauthorized_client"] {
+        let r = rig(FakeTransport::default());
+        r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+        r.clock.advance(60_000);
+        r.transport.push(Ok(HttpResponse::new(400, format!(r#"{{"error":"{code}","error_description":"nope"}}"#))));
+        let e = get(&r).unwrap_err();
+        assert!(e.requires_reauth(), "{code}: {e}");
+        assert_eq!(e.oauth().unwrap().error, code);
+        assert!(r.manager.tokens().is_none());
+        assert_eq!(r.store.raw(), None);
+        assert_eq!(r.manager.metrics().snapshot().refresh_failure.get(code), Some(&1));
+        assert!(matches!(r.events.borrow().last(), Some(SessionEvent::Ended(_))));
+        assert_eq!(get(&r), Err(AuthError::NotSignedIn));
+    }
+}
+
+#[test]
+fn passing_errors_keep_the_tokens() {
+    let cases: Vec<(Result<HttpResponse, TransportError>, &str)> = vec![
+        (Err(TransportError::Network("offline".into())), "network"),
+        (Err(TransportError::Timeout), "timeout"),
+        (Ok(HttpResponse::new(503, "down")), "http_5xx"),
+        (Ok(HttpResponse::new(500, r#"{"error":"server_error"}"#)), "http_5xx"),
+        (Ok(HttpResponse::new(200, "{oops")), "malformed_response"),
+        (Ok(HttpResponse::new(200, r#"{"token_type":"Bearer"}"#)), "malformed_response"),
+    ];
+    for (answer, label) in cases {
+        let r = rig(FakeTransport::default());
+        r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+        r.clock.advance(60_000);
+        r.transport.push(answer);
+        let e = get(&r).unwrap_err();
+        assert!(e.is_retryable(), "{label}: {e}");
+        assert_eq!(e.metric_label(), label);
+        let kept = r.manager.tokens().unwrap();
+        assert_eq!(kept.refresh_token.unwrap().expose(), "r", "{label}");
+        assert!(r.store.raw().is_some());
+        // The next call tries again and can succeed.
+        r.transport.push(ok_answer("b", Some("r2"), 60));
+        assert_eq!(get(&r).unwrap(), "b");
+    }
+}
+
+#[test]
+fn a_passing_error_before_expiry_still_returns_the_valid_token() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 20, T0)).unwrap();
+    r.clock.advance(15_000); // due (threshold 10 s) but valid for 5 s more
+    r.transport.push(Err(TransportError::Network("blip".into())));
+    assert_eq!(get(&r).unwrap(), "a");
+    assert_eq!(r.manager.metrics().snapshot().refresh_failure.get("network"), Some(&1));
+    assert!(matches!(r.events.borrow().last(), Some(SessionEvent::RefreshFailed(AuthError::Network(_)))));
+}
+
+#[test]
+fn expired_without_a_refresh_token_ends_the_session_but_valid_is_served() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", None, 60, T0)).unwrap();
+    r.clock.advance(50_000);
+    assert_eq!(get(&r).unwrap(), "a", "due, no refresh token, still valid: served");
+    r.clock.advance(10_000);
+    assert_eq!(get(&r).unwrap_err(), AuthError::SessionEnded { oauth: None });
+    assert_eq!(r.transport.request_count(), 0);
+    assert!(r.store.raw().is_none());
+}
+
+#[test]
+fn a_refresh_finishing_after_sign_out_is_discarded() {
+    let r = rig(FakeTransport::gated());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    let mut pool = LocalPool::new();
+    let result = Rc::new(RefCell::new(None));
+    let (m, out) = (r.manager.clone(), result.clone());
+    pool.spawner().spawn_local(async move { *out.borrow_mut() = Some(m.get_valid_access_token().await) }).unwrap();
+    pool.run_until_stalled();
+    let revoked = r.manager.sign_out().unwrap();
+    assert_eq!(revoked.refresh_token.unwrap().expose(), "r");
+    r.transport.release(ok_answer("late", Some("r2"), 60));
+    pool.run_until_stalled();
+    assert_eq!(result.borrow().clone().unwrap(), Err(AuthError::Superseded));
+    assert!(r.manager.tokens().is_none());
+    assert_eq!(r.store.raw(), None, "nothing stored after sign-out");
+}
+
+#[test]
+fn a_refresh_finishing_after_a_new_sign_in_is_discarded() {
+    let r = rig(FakeTransport::gated());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    let mut pool = LocalPool::new();
+    let m = r.manager.clone();
+    pool.spawner().spawn_local(async move { let _ = m.get_valid_access_token().await; }).unwrap();
+    pool.run_until_stalled();
+    r.manager.sign_in(tokens("bob", Some("rb"), 3600, T0 + 60_000)).unwrap();
+    r.transport.release(ok_answer("alice-late", Some("r2"), 60));
+    pool.run_until_stalled();
+    assert_eq!(get(&r).unwrap(), "bob");
+    assert!(r.store.raw().unwrap().contains("\"bob\""));
+}
+
+#[test]
+fn corrupt_storage_is_cleared_and_means_signed_out() {
+    for raw in ["{not json", "[]", r#"{"v":1,"access_token":42}"#, r#"{"v":1,"access_token":"a","token_type":"Bearer","expires_at":"x","stored_at":1}"#, "\u{0}\u{ffff}"] {
+        let r = rig_with(FakeTransport::default(), MemoryStore::with_raw(raw));
+        assert_eq!(get(&r), Err(AuthError::NotSignedIn), "{raw}");
+        assert_eq!(r.store.raw(), None, "cleared: {raw}");
+        assert!(matches!(r.events.borrow().first(), Some(SessionEvent::StoreFailed(_))));
+    }
+}
+
+#[test]
+fn a_failing_store_keeps_the_session_in_memory() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.store.set_fail_writes(true);
+    r.clock.advance(60_000);
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    assert_eq!(get(&r).unwrap(), "b");
+    assert!(r.events.borrow().iter().any(|e| matches!(e, SessionEvent::StoreFailed(_))));
+}
+
+#[test]
+fn refresh_after_rejection_skips_a_token_already_replaced() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 3600, T0)).unwrap();
+    let rejected = block_on(r.manager.get_valid_access_token()).unwrap();
+    r.transport.push(ok_answer("b", Some("r2"), 3600));
+    assert_eq!(block_on(r.manager.refresh_after_rejection(&rejected)).unwrap().expose(), "b");
+    assert_eq!(block_on(r.manager.refresh_after_rejection(&rejected)).unwrap().expose(), "b");
+    assert_eq!(r.transport.request_count(), 1);
+}
+
+#[test]
+fn events_and_generation_follow_the_session() {
+    let r = rig(FakeTransport::default());
+    let g0 = r.manager.generation();
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    get(&r).unwrap();
+    r.manager.sign_out();
+    assert_eq!(r.manager.generation(), g0 + 2);
+    assert_eq!(*r.events.borrow(), vec![
+        SessionEvent::SignedIn,
+        SessionEvent::RefreshStarted,
+        SessionEvent::Refreshed,
+        SessionEvent::SignedOut,
+    ]);
+}
