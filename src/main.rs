@@ -1,3 +1,5 @@
+//! Mounts the app; everything else lives in the library part of this crate.
+
 fn main() {
-    leptos::mount::mount_to_body(|| leptos::view! { <p>"Oten sign-in"</p> });
+    leptos::mount::mount_to_body(oten_spa::App);
 }

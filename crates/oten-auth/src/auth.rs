@@ -1,0 +1,222 @@
+//! The signed-in session of one app: sign-in, callback, tokens, API client, sign-out.
+
+use crate::browser_clock::BrowserClock;
+use crate::browser_navigator::{replace_url, BrowserNavigator};
+use crate::fetch_transport::FetchTransport;
+use crate::pending::{save_pending, take_pending};
+use crate::provider::{load_jwks, load_metadata};
+use crate::session_store::SessionStorageStore;
+use crate::sign_out::end_idp_session;
+use crate::webcrypto::{pkce_pair, random_bytes, verify_id_token};
+use oten_auth_core::id_token::{IdTokenError, IdTokenExpectations, JwkSet};
+use oten_auth_core::{
+    base64url, code_exchange_request, revocation_request, token_endpoint_outcome, ApiClient, AuthConfig,
+    AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, ManagerConfig, Metrics, Navigator,
+    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, TokenManager, TokenStore, Transport,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The parts an [`Auth`] is built from; each can be swapped (tests, other stores, other transports).
+pub struct AuthParts {
+    /// Where tokens are kept (default: sessionStorage).
+    pub store: Rc<dyn TokenStore>,
+    /// How requests are sent (default: fetch with a 15 s timeout).
+    pub transport: Rc<dyn Transport>,
+    /// The clock (default: `Date.now()`).
+    pub clock: Rc<dyn Clock>,
+    /// How the browser is moved (default: `window.location`).
+    pub navigator: Rc<dyn Navigator>,
+    /// Metrics (default: fresh counters).
+    pub metrics: Metrics,
+}
+
+impl Default for AuthParts {
+    fn default() -> Self {
+        Self {
+            store: Rc::new(SessionStorageStore::default()),
+            transport: Rc::new(FetchTransport::default()),
+            clock: Rc::new(BrowserClock),
+            navigator: Rc::new(BrowserNavigator),
+            metrics: Metrics::default(),
+        }
+    }
+}
+
+struct Inner {
+    config: AuthConfig,
+    metadata: ProviderMetadata,
+    manager: TokenManager,
+    client: ApiClient,
+    navigator: Rc<dyn Navigator>,
+    jwks: RefCell<Option<JwkSet>>,
+}
+
+/// One app's authentication: built once from the configuration and the provider's metadata.
+///
+/// Cheap to clone (shared). The Leptos binding ([`crate::provide_auth`]) creates it; apps without Leptos can
+/// use it directly.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(config: oten_auth_core::AuthConfig) -> Result<(), Box<dyn std::error::Error>> {
+/// use oten_auth::Auth;
+/// let auth = Auth::connect(config).await?;
+/// if !auth.manager().is_signed_in() {
+///     auth.login("/profile").await?; // leaves the page for the IdP
+/// }
+/// let profile: serde_json::Value = auth.client().get_json("http://127.0.0.1:9001/api/user/profile").await?;
+/// # let _ = profile; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Auth {
+    inner: Rc<Inner>,
+}
+
+impl Auth {
+    /// Loads the provider's metadata and builds the session with the browser's parts.
+    pub async fn connect(config: AuthConfig) -> Result<Self, DiscoveryError> {
+        Self::connect_with(config, AuthParts::default()).await
+    }
+
+    /// Like [`Auth::connect`] with other parts.
+    pub async fn connect_with(config: AuthConfig, parts: AuthParts) -> Result<Self, DiscoveryError> {
+        let metadata = load_metadata(&config, parts.transport.as_ref(), parts.clock.now_ms()).await?;
+        Ok(Self::from_metadata(config, metadata, parts))
+    }
+
+    /// Builds the session from metadata already known.
+    pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, parts: AuthParts) -> Self {
+        let manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
+            .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs));
+        let manager = TokenManager::new(manager_config, parts.clock, parts.store, parts.transport, parts.metrics);
+        let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
+        Self {
+            inner: Rc::new(Inner { config, metadata, manager, client, navigator: parts.navigator, jwks: RefCell::new(None) }),
+        }
+    }
+
+    /// The token manager.
+    pub fn manager(&self) -> &TokenManager {
+        &self.inner.manager
+    }
+
+    /// The authenticated API client.
+    pub fn client(&self) -> &ApiClient {
+        &self.inner.client
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+
+    /// The provider's metadata.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.inner.metadata
+    }
+
+    /// Prepares a sign-in: fresh `state`, `nonce` and PKCE verifier kept in sessionStorage for one round trip,
+    /// and returns the authorization URL. `return_to` is kept only if it is a same-origin relative path.
+    pub async fn authorization_url(&self, return_to: &str) -> Result<String, CallbackError> {
+        let other = |e: &dyn std::fmt::Display| CallbackError::Other(e.to_string());
+        let state = base64url::encode(&random_bytes(32).map_err(|e| other(&e))?);
+        let nonce = base64url::encode(&random_bytes(32).map_err(|e| other(&e))?);
+        let (verifier, challenge) = pkce_pair().await.map_err(|e| other(&e))?;
+        let now = self.inner.manager.clock().now_ms();
+        let pending =
+            PendingAuthorization::new(state, nonce, verifier.as_str(), return_to, &self.inner.config.redirect_uri, now);
+        save_pending(&pending).map_err(|e| other(&e))?;
+        Ok(AuthorizationRequest::url(&self.inner.metadata, &self.inner.config, &pending, &challenge))
+    }
+
+    /// Starts a sign-in: the browser leaves for the IdP's login page.
+    pub async fn login(&self, return_to: &str) -> Result<(), CallbackError> {
+        let url = self.authorization_url(return_to).await?;
+        self.inner.navigator.go_to(&url);
+        Ok(())
+    }
+
+    /// Completes a sign-in at `/callback`: removes `code` and `state` from the address bar at once, checks the
+    /// response against the attempt started in this tab (before any token request), exchanges the code,
+    /// validates the ID token (signature by WebCrypto, then `iss`, `aud`/`azp`, `exp`, `iat`, `nonce`) and stores
+    /// the tokens. Returns the path to go back to. On any error nothing is stored.
+    pub async fn handle_callback(&self, query: &str) -> Result<String, CallbackError> {
+        replace_url("/callback");
+        let params = CallbackParams::from_query(query);
+        let pending = take_pending();
+        let manager = &self.inner.manager;
+        let code = params.check(pending.as_ref(), &self.inner.metadata, manager.clock().now_ms())?;
+        let pending = pending.ok_or(CallbackError::UnknownState)?;
+        let config = &self.inner.config;
+        let request = code_exchange_request(
+            &self.inner.metadata.token_endpoint,
+            &config.client_id,
+            &code,
+            &pending.redirect_uri,
+            &pending.code_verifier,
+        );
+        let answer = manager.transport().send(request).await;
+        let tokens = token_endpoint_outcome(answer, manager.clock().now_ms(), None).map_err(CallbackError::Exchange)?;
+        let id_token = tokens.id_token.clone().ok_or(CallbackError::IdToken(IdTokenError::MissingClaim("id_token")))?;
+        let expect = IdTokenExpectations::new(
+            self.inner.metadata.issuer.clone(),
+            config.client_id.clone(),
+            pending.nonce.clone(),
+            manager.clock().now_ms() / 1000,
+        )
+        .with_leeway_secs(i64::from(config.id_token_leeway_secs));
+        let user = self.verify(id_token.expose(), &expect).await.map_err(CallbackError::IdToken)?;
+        manager.sign_in(tokens.with_user(user)).map_err(|e| CallbackError::Other(e.to_string()))?;
+        self.inner.client.reset_redirect_guard();
+        Ok(pending.return_to)
+    }
+
+    async fn verify(&self, token: &str, expect: &IdTokenExpectations) -> Result<oten_auth_core::id_token::IdTokenClaims, IdTokenError> {
+        // Keys are cached for the page; an unknown key id with cached keys fetches them again once (rotation).
+        let cached = self.inner.jwks.borrow().clone();
+        if let Some(jwks) = cached {
+            match verify_id_token(token, &jwks, expect).await {
+                Err(IdTokenError::UnknownKey) => {}
+                other => return other,
+            }
+        }
+        let transport = self.inner.manager.transport().clone();
+        let jwks = load_jwks(&self.inner.metadata.jwks_uri, transport.as_ref()).await.map_err(IdTokenError::Crypto)?;
+        *self.inner.jwks.borrow_mut() = Some(jwks.clone());
+        verify_id_token(token, &jwks, expect).await
+    }
+
+    /// Signs out: the session ends here first (storage cleared, also when corrupt), then the refresh and access
+    /// tokens are revoked at the IdP (RFC 7009), then the browser goes to the IdP's end-session endpoint (a POST
+    /// form, so the ID token hint never appears in a URL) and comes back to `post_logout_redirect_uri`.
+    /// Returns how many revocations the IdP confirmed.
+    pub async fn logout(&self) -> usize {
+        let tokens = self.inner.manager.sign_out();
+        let mut revoked = 0;
+        if let (Some(tokens), Some(endpoint)) = (&tokens, &self.inner.metadata.revocation_endpoint) {
+            let client_id = &self.inner.config.client_id;
+            let mut requests = Vec::new();
+            if let Some(rt) = &tokens.refresh_token {
+                requests.push(revocation_request(endpoint, client_id, RevocableToken::Refresh(rt)));
+            }
+            requests.push(revocation_request(endpoint, client_id, RevocableToken::Access(&tokens.access_token)));
+            for request in requests {
+                let answer = self.inner.manager.transport().send(request).await;
+                revoked += usize::from(answer.is_ok_and(|a| a.is_success()));
+            }
+        }
+        let config = &self.inner.config;
+        match &self.inner.metadata.end_session_endpoint {
+            Some(endpoint) => end_idp_session(
+                endpoint,
+                &config.client_id,
+                &config.post_logout_redirect_uri,
+                tokens.as_ref().and_then(|t| t.id_token.as_ref()),
+            ),
+            None => self.inner.navigator.go_to(&config.post_logout_redirect_uri),
+        }
+        revoked
+    }
+}

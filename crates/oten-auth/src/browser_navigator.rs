@@ -1,0 +1,43 @@
+//! Moving the browser: `window.location`.
+
+use oten_auth_core::Navigator;
+
+/// Reads the current path from `location` and navigates with `location.assign` (a full page load, which is
+/// what a sign-in redirect needs).
+///
+/// ## Usage
+///
+/// ```no_run
+/// use oten_auth::BrowserNavigator;
+/// use oten_auth_core::Navigator;
+/// let here = BrowserNavigator.current_path(); // "/profile?tab=bio"
+/// # let _ = here;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrowserNavigator;
+
+impl Navigator for BrowserNavigator {
+    fn current_path(&self) -> String {
+        let Some(location) = web_sys::window().map(|w| w.location()) else { return "/".into() };
+        let part = |r: Result<String, _>| r.unwrap_or_default();
+        format!("{}{}{}", part(location.pathname()), part(location.search()), part(location.hash()))
+    }
+
+    fn go_to(&self, url: &str) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().assign(url);
+        }
+    }
+}
+
+/// Replaces the current history entry's URL without a reload (removes `code` and `state` after the callback).
+pub fn replace_url(url: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// The current `location.origin`.
+pub fn current_origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}

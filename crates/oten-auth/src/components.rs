@@ -1,0 +1,139 @@
+//! Route components: `<RequireAuth>`, `<LoginRedirect>` for `/login`, `<AuthCallback>` for `/callback`.
+
+use crate::context::{use_auth, AuthStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use oten_auth_core::{login_url, sanitize_return_path};
+
+/// Shows its children only to a signed-in person. A signed-out person is sent to
+/// `/login?return_to=<this path>`; while a stored session is being restored, `loading` is shown.
+///
+/// ## Usage
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use oten_auth::RequireAuth;
+/// #[component]
+/// fn Protected() -> impl IntoView {
+///     view! { <RequireAuth><p>"Only for signed-in people"</p></RequireAuth> }
+/// }
+/// ```
+#[component]
+pub fn RequireAuth(
+    /// What a signed-in person sees.
+    children: ChildrenFn,
+    /// What is shown while the session is restored (default: "Restoring your session…").
+    #[prop(optional, into)]
+    loading: Option<ViewFn>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if auth.status.get() == AuthStatus::SignedOut {
+            let here = format!("{}{}{}", location.pathname.get_untracked(), location.search.get_untracked(), location.hash.get_untracked());
+            navigate(&login_url(&here), NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+    let children = StoredValue::new(children);
+    move || match auth.status.get() {
+        AuthStatus::SignedIn => children.read_value()().into_any(),
+        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
+        AuthStatus::Loading | AuthStatus::SignedOut => match &loading {
+            Some(l) => l.run(),
+            None => view! { <p class="auth-loading" data-testid="auth-loading">"Restoring your session…"</p> }.into_any(),
+        },
+    }
+}
+
+/// The `/login` route: starts the sign-in and comes back to `return_to` (sanitised) afterwards. A person who is
+/// already signed in goes straight to `return_to`.
+///
+/// ## Usage
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use leptos_router::{components::{Route, Router, Routes}, path};
+/// use oten_auth::{AuthCallback, LoginRedirect};
+/// # fn demo() -> impl IntoView {
+/// view! {
+///     <Router><Routes fallback=|| "Not found">
+///         <Route path=path!("/login") view=LoginRedirect/>
+///         <Route path=path!("/callback") view=AuthCallback/>
+///     </Routes></Router>
+/// }
+/// # }
+/// ```
+#[component]
+pub fn LoginRedirect() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let started = StoredValue::new(false);
+    Effect::new(move |_| {
+        let return_to = sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
+        match auth.status.get() {
+            AuthStatus::SignedIn => navigate(&return_to, NavigateOptions { replace: true, ..Default::default() }),
+            AuthStatus::SignedOut if !started.get_value() => {
+                started.set_value(true);
+                auth.login(&return_to);
+            }
+            _ => {}
+        }
+    });
+    move || match auth.status.get() {
+        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
+        _ => match auth.last_error.get() {
+            Some(e) => view! { <AuthProblem message=e/> }.into_any(),
+            None => view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any(),
+        },
+    }
+}
+
+/// The `/callback` route: completes the sign-in (state, issuer, code exchange, ID token checks), removes the
+/// code from the address bar and goes back where the person was. Errors are shown as text with a
+/// "Sign in again" action; nothing is stored.
+#[component]
+pub fn AuthCallback() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    // Read the raw query before anything else can change the URL.
+    let query = window().location().search().unwrap_or_default();
+    let error = RwSignal::new(None::<String>);
+    let started = StoredValue::new(false);
+    Effect::new(move |_| {
+        if matches!(auth.status.get(), AuthStatus::Loading | AuthStatus::Unavailable(_)) || started.get_value() {
+            return;
+        }
+        started.set_value(true);
+        let (Some(session), query, navigate) = (auth.auth(), query.clone(), navigate.clone()) else { return };
+        leptos::task::spawn_local(async move {
+            match session.handle_callback(&query).await {
+                Ok(return_to) => navigate(&return_to, NavigateOptions { replace: true, ..Default::default() }),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    });
+    move || match (auth.status.get(), error.get()) {
+        (AuthStatus::Unavailable(reason), _) => view! { <AuthProblem message=reason/> }.into_any(),
+        (_, Some(message)) => view! { <AuthProblem message/> }.into_any(),
+        _ => view! { <p class="auth-loading" data-testid="auth-completing">"Completing sign-in…"</p> }.into_any(),
+    }
+}
+
+/// A readable error with a "Sign in again" action. The message is rendered as text, never as HTML.
+#[component]
+pub fn AuthProblem(
+    /// What went wrong.
+    #[prop(into)]
+    message: String,
+) -> impl IntoView {
+    view! {
+        <section class="auth-problem" role="alert" data-testid="auth-error">
+            <h2>"Sign-in problem"</h2>
+            <p data-testid="auth-error-message">{message}</p>
+            <a href="/login" rel="external" class="button" data-testid="sign-in-again">"Sign in again"</a>
+        </section>
+    }
+}

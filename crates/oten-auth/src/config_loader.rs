@@ -1,0 +1,55 @@
+//! Loading `config.json` at runtime, so one build serves every environment.
+
+use crate::browser_navigator::current_origin;
+use oten_auth_core::{AuthConfig, ConfigError, HttpRequest, Method, Transport};
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigLoadError {
+    /// The file could not be fetched.
+    #[error("could not load {url}: {reason}")]
+    Fetch {
+        /// Where it was looked for.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The file is invalid.
+    #[error("{url} is invalid: {error}")]
+    Invalid {
+        /// Where it was read.
+        url: String,
+        /// What is wrong, naming the field.
+        error: ConfigError,
+    },
+}
+
+/// Fetches and checks the configuration at `url` (usually `/config.json`), filling the redirect URIs from
+/// the page's origin when they are left out.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo() {
+/// use oten_auth::{load_config, FetchTransport};
+/// match load_config("/config.json", &FetchTransport::default()).await {
+///     Ok(config) => { let _ = config.issuer; }
+///     Err(e) => { let _ = e.to_string(); } // "…/config.json is invalid: configuration field `issuer`: is required"
+/// }
+/// # }
+/// ```
+pub async fn load_config(url: &str, transport: &dyn Transport) -> Result<AuthConfig, ConfigLoadError> {
+    let origin = current_origin();
+    let absolute = if url.starts_with('/') { format!("{origin}{url}") } else { url.to_owned() };
+    let fetch_error = |reason: String| ConfigLoadError::Fetch { url: url.to_owned(), reason };
+    let response = transport
+        .send(HttpRequest::new(Method::Get, absolute).header("Accept", "application/json"))
+        .await
+        .map_err(|e| fetch_error(e.to_string()))?;
+    if !response.is_success() {
+        return Err(fetch_error(format!("HTTP {}", response.status)));
+    }
+    AuthConfig::from_json(&response.body)
+        .map(|c| c.with_app_origin(&origin))
+        .map_err(|error| ConfigLoadError::Invalid { url: url.to_owned(), error })
+}

@@ -1,0 +1,19 @@
+//! The one-round-trip state of a sign-in, in sessionStorage.
+
+use crate::session_store::{read_item, remove_item, write_item};
+use oten_auth_core::{PendingAuthorization, StoreError};
+
+/// The sessionStorage key of the sign-in in progress.
+pub const PENDING_KEY: &str = "oten.auth.pending";
+
+/// Keeps the attempt (state, nonce, PKCE verifier, return path) until the callback; a newer attempt replaces it.
+pub fn save_pending(pending: &PendingAuthorization) -> Result<(), StoreError> {
+    write_item(PENDING_KEY, &pending.to_json())
+}
+
+/// Takes the attempt out of storage: it can be used once, so a replayed callback finds nothing.
+pub fn take_pending() -> Option<PendingAuthorization> {
+    let text = read_item(PENDING_KEY).ok().flatten();
+    let _ = remove_item(PENDING_KEY);
+    text.as_deref().and_then(PendingAuthorization::from_json)
+}

@@ -1,0 +1,268 @@
+//! Thin async adapters over the browser's WebCrypto (`crypto.getRandomValues`, `crypto.subtle`).
+//!
+//! Randomness, SHA-256 and signature checks come from the browser, so the WebAssembly carries no crypto
+//! crate. Everything that can be decided without cryptography (PKCE encoding, JWT parsing, key selection,
+//! claims rules) lives in [`oten_auth_core::pkce`] and [`oten_auth_core::id_token`] and is tested natively.
+//!
+//! WebCrypto exists only in secure contexts (`https://` or `http://localhost`); elsewhere every function
+//! returns [`CryptoError::Unavailable`].
+//!
+//! ## Usage
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
+//! use oten_auth::webcrypto::{pkce_pair, random_bytes};
+//!
+//! let (verifier, challenge) = pkce_pair().await?;
+//! let state = oten_auth_core::base64url::encode(&random_bytes(16)?);
+//! # let _ = (verifier, challenge, state);
+//! # Ok(()) }
+//! ```
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use oten_auth_core::id_token::{
+    decode_jwt, select_key, validate_claims, IdTokenClaims, IdTokenError, IdTokenExpectations, Jwk, JwkSet,
+    JwsAlgorithm,
+};
+use oten_auth_core::pkce::{code_challenge_from_digest, PkceVerifier};
+use thiserror::Error;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// `getRandomValues` fills at most 65,536 bytes per call.
+const MAX_RANDOM_CHUNK: usize = 65_536;
+
+/// A failure of the browser's cryptography (never a verdict on a signature: that is `Ok(false)`).
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth::webcrypto::CryptoError;
+///
+/// let err = CryptoError::Operation { operation: "digest", message: "NotSupportedError".into() };
+/// assert_eq!(err.to_string(), "WebCrypto digest failed: NotSupportedError");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CryptoError {
+    /// No `crypto` / `crypto.subtle` here (not a secure context, or not a browser).
+    #[error("WebCrypto is not available here; the page must be served over https or from localhost")]
+    Unavailable,
+    /// A WebCrypto call was rejected; `message` is the browser's error name and message.
+    #[error("WebCrypto {operation} failed: {message}")]
+    Operation {
+        /// The WebCrypto operation (`importKey`, `verify`, `digest`, …).
+        operation: &'static str,
+        /// The browser's description of the failure.
+        message: String,
+    },
+    /// The key cannot be used with the requested algorithm.
+    #[error("the key does not fit the {0} algorithm")]
+    KeyMismatch(&'static str),
+}
+
+/// `n` bytes from the browser's cryptographically secure random generator (`crypto.getRandomValues`).
+///
+/// ## Usage
+///
+/// ```no_run
+/// let nonce = oten_auth::webcrypto::random_bytes(32)?;
+/// assert_eq!(nonce.len(), 32);
+/// # Ok::<(), oten_auth::webcrypto::CryptoError>(())
+/// ```
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
+    let crypto = crypto()?;
+    let mut bytes = vec![0u8; n];
+    for chunk in bytes.chunks_mut(MAX_RANDOM_CHUNK) {
+        crypto
+            .get_random_values_with_u8_array(chunk)
+            .map_err(|e| js_error("getRandomValues", &e))?;
+    }
+    Ok(bytes)
+}
+
+/// SHA-256 digest of `data` (`crypto.subtle.digest('SHA-256', data)`).
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
+/// let digest = oten_auth::webcrypto::sha256(b"abc").await?;
+/// assert_eq!(digest[0], 0xba);
+/// # Ok(()) }
+/// ```
+pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
+    let promise = subtle()?
+        .digest_with_str_and_u8_array("SHA-256", data)
+        .map_err(|e| js_error("digest", &e))?;
+    let buffer = JsFuture::from(promise).await.map_err(|e| js_error("digest", &e))?;
+    Uint8Array::new(&buffer)
+        .to_vec()
+        .try_into()
+        .map_err(|_| CryptoError::Operation {
+            operation: "digest",
+            message: "unexpected digest length".into(),
+        })
+}
+
+/// A fresh PKCE pair: a verifier from 32 random bytes (43 characters) and its `S256` code challenge.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
+/// let (verifier, challenge) = oten_auth::webcrypto::pkce_pair().await?;
+/// assert_eq!((verifier.as_str().len(), challenge.len()), (43, 43));
+/// # Ok(()) }
+/// ```
+pub async fn pkce_pair() -> Result<(PkceVerifier, String), CryptoError> {
+    let verifier = PkceVerifier::from_random_bytes(&random_bytes(32)?).map_err(|e| CryptoError::Operation {
+        operation: "getRandomValues",
+        message: e.to_string(),
+    })?;
+    let digest = sha256(verifier.as_str().as_bytes()).await?;
+    Ok((verifier, code_challenge_from_digest(&digest)))
+}
+
+/// Verifies a JWS signature with a public JWK: `Ok(true)` if it verifies, `Ok(false)` if it does not (wrong
+/// key, tampered data, or a signature of the wrong length — EdDSA and ES256 signatures are exactly 64 bytes,
+/// ES256 as raw `r || s`), `Err` if the browser could not do the check at all.
+///
+/// The key is imported with only the members its type needs, as non-extractable, for `verify` only.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(jwk: &oten_auth_core::id_token::Jwk) -> Result<(), oten_auth::webcrypto::CryptoError> {
+/// use oten_auth_core::id_token::JwsAlgorithm;
+///
+/// let ok = oten_auth::webcrypto::verify_jws(jwk, JwsAlgorithm::EdDsa, b"header.payload", &[0; 64]).await?;
+/// assert!(!ok);
+/// # Ok(()) }
+/// ```
+pub async fn verify_jws(
+    jwk: &Jwk,
+    alg: JwsAlgorithm,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<bool, CryptoError> {
+    jwk.check_usable_for(alg)
+        .map_err(|_| CryptoError::KeyMismatch(alg.as_str()))?;
+    if matches!(alg, JwsAlgorithm::EdDsa | JwsAlgorithm::Es256) && signature.len() != 64 {
+        return Ok(false);
+    }
+    let subtle = subtle()?;
+    let (import_alg, verify_alg, members): (Object, Object, &[(&str, &Option<String>)]) = match alg {
+        JwsAlgorithm::EdDsa => (
+            object(&[("name", "Ed25519")])?,
+            object(&[("name", "Ed25519")])?,
+            &[("crv", &jwk.crv), ("x", &jwk.x)],
+        ),
+        JwsAlgorithm::Es256 => (
+            object(&[("name", "ECDSA"), ("namedCurve", "P-256")])?,
+            object(&[("name", "ECDSA"), ("hash", "SHA-256")])?,
+            &[("crv", &jwk.crv), ("x", &jwk.x), ("y", &jwk.y)],
+        ),
+        JwsAlgorithm::Rs256 => (
+            object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")])?,
+            object(&[("name", "RSASSA-PKCS1-v1_5")])?,
+            &[("n", &jwk.n), ("e", &jwk.e)],
+        ),
+    };
+    let key_data = object(&[("kty", jwk.kty.as_deref().unwrap_or_default())])?;
+    for (name, value) in members {
+        if let Some(value) = value {
+            set(&key_data, name, value)?;
+        }
+    }
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let key = subtle
+        .import_key_with_object("jwk", &key_data, &import_alg, false, &usages)
+        .map_err(|e| js_error("importKey", &e))?;
+    let key = JsFuture::from(key).await.map_err(|e| js_error("importKey", &e))?;
+    let key: web_sys::CryptoKey = key.dyn_into().map_err(|e| js_error("importKey", &e))?;
+    let verdict = subtle
+        .verify_with_object_and_u8_array_and_u8_array(&verify_alg, &key, signature, signing_input)
+        .map_err(|e| js_error("verify", &e))?;
+    let verdict = JsFuture::from(verdict).await.map_err(|e| js_error("verify", &e))?;
+    Ok(verdict.as_bool() == Some(true))
+}
+
+/// Verifies an ID token completely: decode, choose the key from `jwks`, check the signature with WebCrypto,
+/// then validate the claims against `expect` (OpenID Connect Core §3.1.3.7).
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(id_token: &str, jwks: &oten_auth_core::id_token::JwkSet) {
+/// use oten_auth_core::id_token::IdTokenExpectations;
+///
+/// let expect = IdTokenExpectations::new("https://account.oten.com", "my-client", "the-nonce", 1_700_000_000);
+/// match oten_auth::webcrypto::verify_id_token(id_token, jwks, &expect).await {
+///     Ok(user) => println!("signed in as {}", user.sub),
+///     Err(err) => println!("sign-in refused: {err}"),
+/// }
+/// # }
+/// ```
+pub async fn verify_id_token(
+    token: &str,
+    jwks: &JwkSet,
+    expect: &IdTokenExpectations,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let jwt = decode_jwt(token)?;
+    let jwk = select_key(jwks, jwt.header())?;
+    let verified = verify_jws(jwk, jwt.header().alg, jwt.signing_input(), jwt.signature())
+        .await
+        .map_err(|e| match e {
+            CryptoError::KeyMismatch(_) => IdTokenError::KeyMismatch,
+            other => IdTokenError::Crypto(other.to_string()),
+        })?;
+    if !verified {
+        return Err(IdTokenError::BadSignature);
+    }
+    validate_claims(jwt.claims(), expect)
+}
+
+fn crypto() -> Result<web_sys::Crypto, CryptoError> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+        .ok()
+        .and_then(|value| value.dyn_into::<web_sys::Crypto>().ok())
+        .ok_or(CryptoError::Unavailable)
+}
+
+fn subtle() -> Result<web_sys::SubtleCrypto, CryptoError> {
+    let subtle = crypto()?.subtle();
+    if subtle.is_undefined() || subtle.is_null() {
+        return Err(CryptoError::Unavailable);
+    }
+    Ok(subtle)
+}
+
+fn object(entries: &[(&str, &str)]) -> Result<Object, CryptoError> {
+    let object = Object::new();
+    for (name, value) in entries {
+        set(&object, name, value)?;
+    }
+    Ok(object)
+}
+
+fn set(object: &Object, name: &str, value: &str) -> Result<(), CryptoError> {
+    Reflect::set(object, &JsValue::from_str(name), &JsValue::from_str(value))
+        .map(drop)
+        .map_err(|e| js_error("setup", &e))
+}
+
+/// `"Name: message"` of a JavaScript error (a `DOMException` for WebCrypto), without any key or data.
+fn js_error(operation: &'static str, error: &JsValue) -> CryptoError {
+    let text = |key: &str| {
+        Reflect::get(error, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let message = match (text("name"), text("message")) {
+        (Some(name), Some(message)) if !message.is_empty() => format!("{name}: {message}"),
+        (Some(name), _) => name,
+        (None, Some(message)) => message,
+        (None, None) => error.as_string().unwrap_or_else(|| "unknown error".into()),
+    };
+    CryptoError::Operation { operation, message }
+}

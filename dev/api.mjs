@@ -1,0 +1,141 @@
+// The resource API on :9001. Bearer tokens are the provider's opaque access tokens.
+//
+//   GET  /api/user/profile          → {sub, name, email, bio}
+//   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars)
+//   GET  /api/redirect?to=<url>     → 307 to `to`, only for http://127.0.0.1:9002/… (cross-origin redirect test)
+//   GET  /api/stats                 → answers per status code, and per "METHOD path status"
+
+import { findUserBySub } from './accounts.mjs';
+import { corsFor } from './cors.mjs';
+import { readBody, sendJson } from './http.mjs';
+
+const REALM = 'oten-dev-api';
+const REDIRECT_PREFIX = 'http://127.0.0.1:9002/';
+
+class HttpError extends Error {
+  constructor(status, body, headers = {}) {
+    super(body.error);
+    Object.assign(this, { status, body, headers });
+  }
+}
+
+const unauthorized = (error) => new HttpError(401, { error: error ?? 'unauthorized' }, {
+  'WWW-Authenticate': error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"`,
+});
+
+const validateProfileUpdate = (body) => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, { error: 'invalid_request', error_description: 'body must be a JSON object' });
+  }
+  const update = {};
+  if ('name' in body) {
+    if (typeof body.name !== 'string' || body.name.trim().length < 1 || [...body.name].length > 100) {
+      throw new HttpError(400, { error: 'invalid_request', error_description: 'name must be a string of 1 to 100 characters', field: 'name' });
+    }
+    update.name = body.name.trim();
+  }
+  if ('bio' in body) {
+    if (typeof body.bio !== 'string' || [...body.bio].length > 1000) {
+      throw new HttpError(400, { error: 'invalid_request', error_description: 'bio must be a string of at most 1000 characters', field: 'bio' });
+    }
+    update.bio = body.bio;
+  }
+  if (!('name' in update) && !('bio' in update)) {
+    throw new HttpError(400, { error: 'invalid_request', error_description: 'nothing to update: give name and/or bio' });
+  }
+  return update;
+};
+
+/** Creates the API's request handler. */
+export const createApi = ({ provider, allowedOrigins }) => {
+  const profiles = new Map(); // sub → profile
+  const stats = { by_status: {}, by_route: {} };
+  const cors = corsFor({
+    origins: allowedOrigins,
+    methods: ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    exposeHeaders: ['WWW-Authenticate'],
+  });
+
+  const profileOf = (sub) => {
+    if (!profiles.has(sub)) {
+      const user = findUserBySub(sub);
+      if (!user) throw unauthorized('invalid_token');
+      profiles.set(sub, { sub, name: user.name, email: user.email, bio: '' });
+    }
+    return profiles.get(sub);
+  };
+
+  const authenticate = async (req) => {
+    const header = req.headers.authorization;
+    if (!header) throw unauthorized();
+    const match = header.match(/^Bearer ([\x21-\x7e]+)$/i);
+    if (!match) throw unauthorized('invalid_token');
+    const token = await provider.AccessToken.find(match[1]);
+    // find() tolerates 15 s of clock skew: check expiry ourselves.
+    if (!token || token.isExpired || !token.accountId) throw unauthorized('invalid_token');
+    return token;
+  };
+
+  const route = async (req, url) => {
+    const key = `${req.method} ${url.pathname}`;
+    switch (key) {
+      case 'GET /api/user/profile': {
+        const token = await authenticate(req);
+        return [200, profileOf(token.accountId)];
+      }
+      case 'PUT /api/user/profile': {
+        const token = await authenticate(req);
+        let body;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch {
+          throw new HttpError(400, { error: 'invalid_request', error_description: 'body must be JSON' });
+        }
+        const profile = profileOf(token.accountId);
+        Object.assign(profile, validateProfileUpdate(body));
+        return [200, profile];
+      }
+      case 'GET /api/redirect': {
+        const to = url.searchParams.get('to') ?? '';
+        if (!to.startsWith(REDIRECT_PREFIX)) {
+          throw new HttpError(400, { error: 'invalid_request', error_description: `to must start with ${REDIRECT_PREFIX}` });
+        }
+        return [307, null, { Location: to }];
+      }
+      case 'GET /api/stats':
+        return [200, stats];
+      default:
+        throw new HttpError(404, { error: 'not_found' });
+    }
+  };
+
+  return async (req, res) => {
+    if (cors(req, res)) return;
+    const url = new URL(req.url, 'http://127.0.0.1');
+    let status;
+    let body;
+    let headers = {};
+    try {
+      [status, body, headers = {}] = await route(req, url);
+    } catch (err) {
+      if (!(err instanceof HttpError)) {
+        console.error('[api] error', err);
+        ({ status, body } = { status: 500, body: { error: 'server_error' } });
+      } else {
+        ({ status, body, headers } = err);
+      }
+    }
+    if (url.pathname !== '/api/stats') {
+      stats.by_status[status] = (stats.by_status[status] ?? 0) + 1;
+      const routeKey = `${req.method} ${url.pathname} ${status}`;
+      stats.by_route[routeKey] = (stats.by_route[routeKey] ?? 0) + 1;
+    }
+    if (body === null) {
+      res.writeHead(status, { 'Content-Length': '0', 'Cache-Control': 'no-store', ...headers });
+      res.end();
+    } else {
+      sendJson(res, status, body, headers);
+    }
+  };
+};

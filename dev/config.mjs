@@ -1,0 +1,47 @@
+// Settings of the dev stack, read once from the environment.
+//
+//   APP_ORIGINS       comma-separated origins of the SPA (default http://127.0.0.1:8080,http://localhost:8080)
+//   ACCESS_TOKEN_TTL  access-token lifetime in seconds (default 300)
+//   REFRESH_TOKEN_TTL refresh-token lifetime in seconds (default 86400)
+//   AUTO_LOGIN        username signed in without showing the login form (tests only)
+//   TEST_ROUTES=1     enables /test/* on the IdP and allows the browser-test runner origin
+//   HOST              listen address (default 127.0.0.1; the stack never listens on other interfaces)
+
+const positiveInt = (name, fallback) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive integer number of seconds, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+};
+
+const parseOrigins = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
+  const url = new URL(origin);
+  if (url.origin !== origin) throw new Error(`APP_ORIGINS entry is not a bare origin: ${origin}`);
+  return origin;
+});
+
+const host = '127.0.0.1';
+const testRoutes = process.env.TEST_ROUTES === '1';
+
+/** Origin of the wasm-bindgen-test runner page (WASM_BINDGEN_TEST_ADDRESS). */
+export const TEST_RUNNER_ORIGIN = 'http://127.0.0.1:8099';
+
+const appOrigins = parseOrigins(process.env.APP_ORIGINS || 'http://127.0.0.1:8080,http://localhost:8080');
+
+export const config = Object.freeze({
+  host,
+  idpPort: 9000,
+  apiPort: 9001,
+  echoPort: 9002,
+  issuer: `http://${host}:9000`,
+  appOrigins,
+  /** Origins allowed for CORS and as redirect targets: the app, plus the test runner in test mode. */
+  allowedOrigins: Object.freeze([...new Set([...appOrigins, ...(testRoutes ? [TEST_RUNNER_ORIGIN] : [])])]),
+  accessTokenTtl: positiveInt('ACCESS_TOKEN_TTL', 300),
+  refreshTokenTtl: positiveInt('REFRESH_TOKEN_TTL', 86400),
+  autoLogin: process.env.AUTO_LOGIN || undefined,
+  testRoutes,
+});

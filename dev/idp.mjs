@@ -1,0 +1,110 @@
+// The local OpenID provider (oidc-provider), configured in Oten's shape:
+// endpoints under /v1/oauth/, EdDSA (Ed25519) ID tokens, PKCE S256 for the public SPA client,
+// rotating refresh tokens, revocation and RP-initiated logout.
+
+import Provider from 'oidc-provider';
+
+import { findAccount } from './accounts.mjs';
+import { escapeHtml } from './http.mjs';
+import { loadCookieKeys, loadSigningKeys } from './keys.mjs';
+import { logoutSource, postLogoutSuccessSource } from './logout-pages.mjs';
+
+export const CLIENT_ID = 'spa-dev';
+
+export const ROUTES = Object.freeze({
+  authorization: '/v1/oauth/authorize',
+  token: '/v1/oauth/token',
+  revocation: '/v1/oauth/revoke',
+  end_session: '/v1/oauth/logout',
+  jwks: '/v1/oauth/jwks',
+  userinfo: '/v1/oauth/userinfo',
+});
+
+const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/** The public SPA client, registered for every allowed origin. */
+export const spaClient = (origins) => ({
+  client_id: CLIENT_ID,
+  client_name: 'Oten SPA (dev)',
+  application_type: 'web',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  scope: SCOPES.join(' '),
+  redirect_uris: origins.map((o) => `${o}/callback`),
+  post_logout_redirect_uris: origins.flatMap((o) => [`${o}/`, `${o}/signed-out`]),
+  id_token_signed_response_alg: 'EdDSA',
+});
+
+/**
+ * oidc-provider drops `offline_access` unless the request also says `prompt=consent` (OIDC Core 11).
+ * Oten issues refresh tokens for `offline_access` without it, so for our first-party client we add
+ * `prompt=consent` when no prompt was given; consent is then granted automatically by the
+ * interaction handler. The grant keeps `offline_access`, refresh tokens are issued, and they outlive
+ * the IdP session like a real offline grant.
+ */
+const offlineAccessWithoutPrompt = async (ctx, next) => {
+  if (ctx.path === ROUTES.authorization && ctx.method === 'GET') {
+    const { query } = ctx;
+    const scopes = String(query.scope ?? '').split(' ');
+    if (query.client_id === CLIENT_ID && scopes.includes('offline_access') && query.prompt === undefined) {
+      ctx.query = { ...query, prompt: 'consent' };
+    }
+  }
+  await next();
+};
+
+/** Creates the provider. `allowedOrigins` are the SPA origins (CORS, redirect and logout URIs). */
+export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl }) => {
+  const origins = new Set(allowedOrigins);
+
+  const provider = new Provider(issuer, {
+    clients: [spaClient(allowedOrigins)],
+    findAccount,
+    jwks: loadSigningKeys(),
+    cookies: { keys: loadCookieKeys() },
+    routes: ROUTES,
+    scopes: SCOPES,
+    responseTypes: ['code'],
+    claims: {
+      openid: ['sub'],
+      profile: ['name'],
+      email: ['email', 'email_verified'],
+    },
+    // Put name and email into the ID token, not only into userinfo.
+    conformIdTokenClaims: false,
+    pkce: { methods: ['S256'], required: () => true },
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    },
+    clientBasedCORS: (ctx, origin, client) => client.clientId === CLIENT_ID && origins.has(origin),
+    // Refresh tokens for the public client whenever offline_access was granted (see above).
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && code.scopes.has('offline_access'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: refreshTokenTtl,
+      Grant: refreshTokenTtl,
+      Interaction: 3600,
+      Session: 86400,
+    },
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body>
+<h1>Something went wrong</h1>${Object.entries(out).map(([k, v]) => `<p><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</p>`).join('')}
+</body></html>`;
+    },
+  });
+
+  provider.use(offlineAccessWithoutPrompt);
+  return provider;
+};

@@ -1,0 +1,12 @@
+//! The app's pages, one per file.
+
+mod home;
+mod not_found;
+mod profile;
+mod session_panel;
+mod signed_out;
+
+pub use home::HomePage;
+pub use not_found::NotFound;
+pub use profile::ProfilePage;
+pub use signed_out::SignedOutPage;

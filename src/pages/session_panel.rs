@@ -1,0 +1,34 @@
+//! A live picture of the session: expiry, refreshes, API usage.
+
+use leptos::prelude::*;
+use oten_auth::use_auth;
+
+/// Token expiry, refresh state and the metrics counters.
+#[component]
+pub fn SessionPanel() -> impl IntoView {
+    let auth = use_auth();
+    let now = RwSignal::new(js_sys::Date::now() as i64);
+    let tick = gloo_timers::callback::Interval::new(1_000, move || {
+        now.try_set(js_sys::Date::now() as i64);
+    });
+    let tick = StoredValue::new_local(Some(tick));
+    on_cleanup(move || tick.update_value(|t| drop(t.take())));
+    let remaining = move || auth.expires_at.get().map(|at| ((at - now.get()) / 1000).max(0));
+    view! {
+        <dl class="session" data-testid="session-panel">
+            <dt>"Access token expires in"</dt>
+            <dd data-testid="expires-in">{move || remaining().map(|s| format!("{s} s")).unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Refreshing"</dt>
+            <dd data-testid="refreshing">{move || if auth.refreshing.get() { "yes" } else { "no" }}</dd>
+            <dt>"Refreshes"</dt>
+            <dd data-testid="refresh-count">{move || auth.metrics.get().refresh_success}</dd>
+            <dt>"Failed refreshes"</dt>
+            <dd data-testid="refresh-failures">{move || auth.metrics.get().refresh_failures()}</dd>
+            <dt>"API calls"</dt>
+            <dd data-testid="api-calls">{move || auth.metrics.get().api_calls()}</dd>
+            <dt>"Expired tokens seen"</dt>
+            <dd data-testid="expirations">{move || auth.metrics.get().expirations}</dd>
+        </dl>
+        {move || auth.last_error.get().map(|e| view! { <p class="notice" data-testid="last-error">{e}</p> })}
+    }
+}
