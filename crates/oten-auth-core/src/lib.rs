@@ -77,5 +77,5 @@ pub use navigator::{is_auth_route, login_url, Navigator};
 pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, IdToken, RefreshToken};
 pub use store::{MemoryStore, StoreError, TokenStore};
-pub use token_set::{TokenResponseError, TokenSet};
+pub use token_set::{TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};

@@ -16,6 +16,7 @@ use std::rc::{Rc, Weak};
 
 type RefreshResult = Result<AccessToken, AuthError>;
 type SharedRefresh = Shared<LocalBoxFuture<'static, RefreshResult>>;
+type Listener = Rc<dyn Fn(&SessionEvent)>;
 
 /// What the manager needs to know about the IdP and the client.
 ///
@@ -87,7 +88,7 @@ struct Inner {
     transport: Rc<dyn Transport>,
     metrics: Metrics,
     state: RefCell<State>,
-    listeners: RefCell<Vec<Rc<dyn Fn(&SessionEvent)>>>,
+    listeners: RefCell<Vec<Listener>>,
 }
 
 /// Keeps one session's tokens and hands out valid access tokens.

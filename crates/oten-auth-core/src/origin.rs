@@ -93,7 +93,7 @@ impl OriginAllowList {
 
     /// Whether a request to `url` may carry the access token.
     pub fn allows(&self, url: &str) -> bool {
-        origin_of(url).is_some_and(|o| self.0.iter().any(|a| *a == o))
+        origin_of(url).is_some_and(|o| self.0.contains(&o))
     }
 
     /// The normalised origins.

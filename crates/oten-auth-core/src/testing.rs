@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 type Answer = Result<HttpResponse, TransportError>;
+type Handler = Box<dyn Fn(&HttpRequest) -> Answer>;
 
 /// A clock that only moves when told to.
 ///
@@ -65,7 +66,7 @@ impl Clock for FakeClock {
 pub struct FakeTransport {
     requests: RefCell<Vec<HttpRequest>>,
     script: RefCell<VecDeque<Answer>>,
-    handler: Option<Box<dyn Fn(&HttpRequest) -> Answer>>,
+    handler: Option<Handler>,
     gated: bool,
     waiting: RefCell<VecDeque<oneshot::Sender<Answer>>>,
 }

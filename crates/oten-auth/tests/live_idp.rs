@@ -1,0 +1,129 @@
+//! Refresh, the API client and revocation against the real local IdP and API (scripts/test starts them with
+//! `TEST_ROUTES=1` and a short `ACCESS_TOKEN_TTL`).
+
+mod support;
+
+use futures::future::join_all;
+use oten_auth::FetchTransport;
+use oten_auth_core::{ApiError, HttpRequest, Method, Transport};
+use support::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn performance_now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+#[wasm_bindgen_test]
+async fn an_api_call_without_a_token_gets_its_401() {
+    let answer = FetchTransport::default()
+        .send(HttpRequest::new(Method::Get, format!("{API}/api/user/profile")))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 401);
+    let challenge = answer.header_value("www-authenticate").unwrap_or_default().to_owned();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+}
+
+#[wasm_bindgen_test]
+async fn fifty_concurrent_callers_after_expiry_cause_one_token_request() {
+    let (auth, _) = connect("test.fifty").await;
+    let tokens = real_tokens("alice").await;
+    let ttl_ms = tokens.lifetime_ms();
+    assert!(ttl_ms <= 10_000, "the stack runs with a short ACCESS_TOKEN_TTL, got {ttl_ms} ms");
+    let first = tokens.access_token.clone();
+    auth.manager().sign_in(tokens).unwrap();
+    sleep_ms(ttl_ms as u32 + 200).await;
+    reset_stats().await;
+    let manager = auth.manager();
+    let results = join_all((0..50).map(|_| manager.get_valid_access_token())).await;
+    let counts = stats().await;
+    assert_eq!(counts["token_requests"]["refresh_token"], 1, "{counts}");
+    assert_eq!(counts["refresh_token_reuse"], 0, "{counts}");
+    let fresh = results[0].clone().expect("refreshed");
+    assert_ne!(fresh, first);
+    assert!(results.iter().all(|r| r.as_ref() == Ok(&fresh)));
+    // The rotated refresh token was stored and works: a forced refresh succeeds once more.
+    manager.refresh().await.expect("the rotated refresh token is valid");
+    let counts = stats().await;
+    assert_eq!(counts["token_requests"]["refresh_token"], 2);
+    assert_eq!(counts["refresh_token_reuse"], 0);
+    wasm_bindgen_test::console_log!("50 concurrent callers after expiry -> {} token request(s)", 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_fresh_lookup_is_cheap() {
+    let (auth, _) = connect("test.fresh").await;
+    auth.manager().sign_in(real_tokens("bob").await).unwrap();
+    let manager = auth.manager();
+    const N: u32 = 100_000;
+    let start = performance_now();
+    for _ in 0..N {
+        manager.get_valid_access_token().await.unwrap();
+    }
+    let per_call_ns = (performance_now() - start) * 1e6 / f64::from(N);
+    wasm_bindgen_test::console_log!("fresh get_valid_access_token(): {per_call_ns:.0} ns per call over {N} calls");
+    assert!(per_call_ns.is_finite());
+}
+
+#[wasm_bindgen_test]
+async fn a_hundred_concurrent_gets_after_expiry_refresh_once_and_all_succeed() {
+    let (auth, nav) = connect("test.hundred").await;
+    let tokens = real_tokens("alice").await;
+    let ttl = tokens.lifetime_ms() as u32;
+    auth.manager().sign_in(tokens).unwrap();
+    sleep_ms(ttl + 200).await;
+    reset_stats().await;
+    let client = auth.client();
+    let url = format!("{API}/api/user/profile");
+    let answers = join_all((0..100).map(|_| client.get_json::<serde_json::Value>(&url))).await;
+    let ok = answers.iter().filter(|a| a.as_ref().is_ok_and(|p| p["name"] == "Alice Example")).count();
+    assert_eq!(ok, 100, "{:?}", answers.iter().find(|a| a.is_err()));
+    let counts = stats().await;
+    assert_eq!(counts["token_requests"]["refresh_token"], 1, "{counts}");
+    assert!(nav.visits.borrow().is_empty());
+    let snapshot = auth.manager().metrics().snapshot();
+    assert_eq!(snapshot.refresh_success, 1);
+    assert_eq!(snapshot.usage.iter().find(|u| u.status == 200).map(|u| u.endpoint.as_str()), Some("/api/user/profile"));
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_session_redirects_to_login_exactly_once() {
+    let (auth, nav) = connect("test.revoked").await;
+    let tokens = real_tokens("alice").await;
+    let refresh = tokens.refresh_token.clone().unwrap();
+    auth.manager().sign_in(tokens).unwrap();
+    // Revoke the grant at the IdP (revoking the refresh token ends the whole grant).
+    let revoke = oten_auth_core::revocation_request(
+        auth.metadata().revocation_endpoint.as_deref().unwrap(),
+        "spa-dev",
+        oten_auth_core::RevocableToken::Refresh(&refresh),
+    );
+    assert!(FetchTransport::default().send(revoke).await.unwrap().is_success());
+    let client = auth.client();
+    let url = format!("{API}/api/user/profile");
+    let answers = join_all((0..10).map(|_| client.get(&url))).await;
+    assert!(answers.iter().all(|a| a.as_ref().is_err_and(ApiError::requires_reauth)), "{answers:?}");
+    assert_eq!(*nav.visits.borrow(), vec!["/login?return_to=%2Fprofile".to_string()]);
+    assert!(auth.manager().tokens().is_none(), "tokens cleared");
+}
+
+#[wasm_bindgen_test]
+async fn a_redirect_to_another_origin_never_carries_the_token() {
+    let (auth, _) = connect("test.redirect").await;
+    auth.manager().sign_in(real_tokens("alice").await).unwrap();
+    let client = auth.client();
+    // Direct call to a foreign origin: no token.
+    let direct: serde_json::Value = client.get_json(&format!("{ECHO}/echo")).await.unwrap();
+    assert_eq!(direct["authorization"], false);
+    // An allow-listed API that redirects to the foreign origin: the token must not follow. The browser may
+    // refuse the redirected answer (its Origin becomes "null"), so the foreign server's own count decides.
+    let transport = FetchTransport::default();
+    transport.send(HttpRequest::new(Method::Post, format!("{ECHO}/echo/seen/reset"))).await.unwrap();
+    let via = client.get(&format!("{API}/api/redirect?to={ECHO}/echo")).await;
+    let seen = transport.send(HttpRequest::new(Method::Get, format!("{ECHO}/echo/seen"))).await.unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
+    assert!(seen["requests"].as_u64().unwrap() >= 1, "the redirect reached the foreign origin: {seen} {via:?}");
+    assert_eq!(seen["with_authorization"], 0, "the Authorization header followed the redirect: {seen}");
+}
