@@ -10,6 +10,7 @@ pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
     move || match auth.status.get() {
         AuthStatus::Loading => view! { <p data-testid="auth-loading">"Loading…"</p> }.into_any(),
+        AuthStatus::SigningOut => view! { <p data-testid="auth-signing-out">"Signing you out…"</p> }.into_any(),
         AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
         AuthStatus::SignedOut => view! {
             <section class="hero">

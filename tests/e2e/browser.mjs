@@ -88,3 +88,25 @@ export const signInAtIdp = async (page, { username, password }) => {
 
 export const ALICE = { username: 'alice', password: 'alice', name: 'Alice Example' };
 export const BOB = { username: 'bob', password: 'bob', name: 'Bob Example' };
+
+/** The IdP's counters (GET /test/stats, TEST_ROUTES=1): token requests per grant, revocations, end sessions. */
+export const idpStats = async () => {
+  const res = await fetch(`${IDP}/test/stats`);
+  if (!res.ok) throw new Error(`GET /test/stats answered HTTP ${res.status} (is the stack running with TEST_ROUTES=1?)`);
+  return res.json();
+};
+
+/** Signs in from the home page through the real IdP form and waits for the signed-in header. */
+export const signInFromHome = async (page, user = ALICE) => {
+  await page.goto(`${APP}/`);
+  await page.getByTestId('sign-in').click();
+  await signInAtIdp(page, user);
+  await page.waitForURL((url) => url.origin === APP && url.pathname === '/');
+  await page.getByTestId('user-name').waitFor({ state: 'visible' });
+};
+
+/** The parsed `oten.auth.tokens` from the page's sessionStorage, or null. */
+export const storedTokens = async (page) => {
+  const raw = await page.evaluate(() => sessionStorage.getItem('oten.auth.tokens'));
+  return raw === null ? null : JSON.parse(raw);
+};

@@ -68,7 +68,7 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// The file is not a JSON object.
-    #[error("the configuration is not a JSON object: {0}")]
+    #[error("the configuration is not a valid JSON object: {0}")]
     NotJson(String),
     /// A field is missing or wrong.
     #[error("configuration field `{field}`: {reason}")]

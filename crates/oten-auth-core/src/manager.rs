@@ -190,6 +190,12 @@ impl TokenManager {
         self.inner.state.borrow().tokens.as_ref().and_then(|t| t.user.clone())
     }
 
+    /// Whether the session has a refresh token (without one it ends when the access token expires).
+    pub fn can_refresh(&self) -> bool {
+        self.ensure_loaded();
+        self.inner.state.borrow().tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
+    }
+
     /// Whether a refresh is in flight.
     pub fn is_refreshing(&self) -> bool {
         self.inner.state.borrow().pending.is_some()

@@ -40,6 +40,7 @@ pub fn RequireAuth(
     move || match auth.status.get() {
         AuthStatus::SignedIn => children.read_value()().into_any(),
         AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
+        AuthStatus::SigningOut => view! { <p class="auth-loading" data-testid="auth-signing-out">"Signing you out…"</p> }.into_any(),
         AuthStatus::Loading | AuthStatus::SignedOut => match &loading {
             Some(l) => l.run(),
             None => view! { <p class="auth-loading" data-testid="auth-loading">"Restoring your session…"</p> }.into_any(),

@@ -18,6 +18,9 @@ pub enum AuthStatus {
     SignedOut,
     /// A session (its access token may be due; the client refreshes it).
     SignedIn,
+    /// Sign-out is under way (revocation, then the IdP's end-session page); guards wait instead of
+    /// starting a new sign-in.
+    SigningOut,
     /// Sign-in cannot work: the configuration or the provider's metadata is unusable. The text says why.
     Unavailable(String),
 }
@@ -69,6 +72,7 @@ struct Writers {
     refreshing: RwSignal<bool>,
     last_error: RwSignal<Option<String>>,
     metrics: RwSignal<MetricsSnapshot>,
+    signing_out: RwSignal<bool>,
 }
 
 impl UseAuth {
@@ -101,6 +105,8 @@ impl UseAuth {
     /// Signs out: local session cleared, tokens revoked at the IdP, IdP session ended.
     pub fn logout(&self) {
         let Some(auth) = self.auth() else { return };
+        self.writers.signing_out.set(true);
+        self.writers.status.set(AuthStatus::SigningOut);
         leptos::task::spawn_local(async move {
             auth.logout().await;
         });
@@ -145,6 +151,7 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
         refreshing: RwSignal::new(false),
         last_error: RwSignal::new(None),
         metrics: RwSignal::new(MetricsSnapshot::default()),
+        signing_out: RwSignal::new(false),
     };
     let handle = UseAuth {
         status: w.status.into(),
@@ -177,7 +184,12 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
 
 fn sync(auth: &Auth, w: Writers) {
     let tokens = auth.manager().tokens();
-    w.status.try_set(if tokens.is_some() { AuthStatus::SignedIn } else { AuthStatus::SignedOut });
+    let status = match (&tokens, w.signing_out.get_untracked()) {
+        (_, true) => AuthStatus::SigningOut,
+        (Some(_), false) => AuthStatus::SignedIn,
+        (None, false) => AuthStatus::SignedOut,
+    };
+    w.status.try_set(status);
     w.user.try_set(tokens.as_ref().and_then(|t| t.user.clone()));
     w.expires_at.try_set(tokens.as_ref().map(|t| t.expires_at));
     w.refreshing.try_set(auth.manager().is_refreshing());

@@ -35,6 +35,16 @@ pub fn start_background_refresh(auth: Auth) {
         if manager.is_refreshing() || due.is_none_or(|d| now < d) || now < next_try_at.get() {
             return;
         }
+        if !manager.can_refresh() {
+            // Without a refresh token the session lasts as long as the access token: let the manager end it
+            // once it has expired, and never before.
+            if manager.tokens().is_some_and(|t| t.is_expired(now)) {
+                leptos::task::spawn_local(async move {
+                    let _ = manager.get_valid_access_token().await;
+                });
+            }
+            return;
+        }
         let (next_try_at, failures) = (next_try_at.clone(), failures.clone());
         leptos::task::spawn_local(async move {
             match manager.refresh().await {

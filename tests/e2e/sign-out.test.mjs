@@ -1,0 +1,111 @@
+// Sign out: local session cleared, refresh and access tokens revoked at the IdP (RFC 7009), the IdP session
+// ended (RP-initiated logout), and no token ever in a URL.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  ALICE, API, APP, IDP, idpStats, isLoginPage, openPage, screenshot, signInFromHome, storedTokens, useBrowser,
+} from './browser.mjs';
+
+const browser = useBrowser();
+
+test('Sign out revokes the tokens, ends the IdP session and lands on /signed-out', async (t) => {
+  const { context, page, close } = await openPage(browser(), t);
+  try {
+    // Every URL any frame of this context navigates to, for the whole test.
+    const visited = [];
+    context.on('page', (p) => p.on('framenavigated', (f) => visited.push(f.url())));
+    page.on('framenavigated', (f) => visited.push(f.url()));
+    // Every request URL too (the address bar is not the only place a token could leak into history/logs).
+    const requested = [];
+    page.on('request', (r) => requested.push(r.url()));
+
+    await signInFromHome(page, ALICE);
+    const tokens = await storedTokens(page);
+    assert.ok(tokens, 'signed in: oten.auth.tokens is stored');
+    const { access_token: accessToken, refresh_token: refreshToken, id_token: idToken } = tokens;
+    assert.equal(typeof accessToken, 'string');
+    assert.equal(typeof refreshToken, 'string', 'a refresh token was issued (offline_access)');
+    assert.equal(typeof idToken, 'string', 'an ID token is kept for id_token_hint');
+
+    // Sanity: the access token works before sign-out, so a 401 afterwards means it was revoked.
+    const before = await fetch(`${API}/api/user/profile`, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(before.status, 200, 'the access token is accepted before sign-out');
+    await before.arrayBuffer();
+
+    const statsBefore = await idpStats();
+    await page.getByTestId('sign-out').click();
+    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    await page.getByTestId('signed-out').waitFor({ state: 'visible' });
+    await screenshot(page, 'signed-out');
+
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('oten.auth.tokens')), null,
+      'sessionStorage has no oten.auth.tokens after sign-out');
+
+    const statsAfter = await idpStats();
+    assert.ok(statsAfter.revocations - statsBefore.revocations >= 1,
+      `revocations increased (before ${statsBefore.revocations}, after ${statsAfter.revocations})`);
+    assert.equal(statsAfter.end_sessions - statsBefore.end_sessions, 1,
+      `end_sessions increased by 1 (before ${statsBefore.end_sessions}, after ${statsAfter.end_sessions})`);
+
+    // The old access token is refused by the resource API.
+    const api = await fetch(`${API}/api/user/profile`, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(api.status, 401, 'the revoked access token is refused by the API');
+    await api.arrayBuffer();
+
+    // The old refresh token is refused by the token endpoint.
+    const refresh = await fetch(`${IDP}/v1/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'spa-dev' }),
+    });
+    const refreshBody = await refresh.json();
+    assert.equal(refresh.status, 400, `the revoked refresh token is refused (${JSON.stringify(refreshBody)})`);
+    assert.equal(refreshBody.error, 'invalid_grant');
+
+    // Signed out in the app: the header offers "Sign in" again.
+    await page.goto(`${APP}/`);
+    const signIn = page.getByTestId('sign-in');
+    await signIn.waitFor({ state: 'visible' });
+    assert.equal(await page.getByTestId('user-name').count(), 0, 'no user name in the header');
+
+    // Signed out at the IdP: signing in asks for credentials again (no silent sign-in).
+    await signIn.click();
+    await page.waitForURL((url) => isLoginPage(url.href), { timeout: 10_000 }).catch(() => {});
+    assert.ok(isLoginPage(page.url()), `the IdP shows its login page again, not a silent sign-in (at ${page.url()})`);
+    await page.locator('input[name="username"]').waitFor({ state: 'visible' });
+    assert.ok(await page.locator('input[name="password"]').isVisible(), 'the login form is shown');
+
+    // No token in any URL of the whole test.
+    assert.ok(visited.length > 5, `navigations were recorded (${visited.length})`);
+    for (const [name, value] of [['access token', accessToken], ['refresh token', refreshToken], ['ID token', idToken]]) {
+      const inNav = visited.filter((u) => u.includes(value) || u.includes(encodeURIComponent(value)));
+      assert.deepEqual(inNav, [], `no navigated URL contains the ${name}`);
+      const inReq = requested.filter((u) => u.includes(value) || u.includes(encodeURIComponent(value)));
+      assert.deepEqual(inReq, [], `no request URL contains the ${name}`);
+    }
+    assert.ok(!visited.some((u) => /id_token_hint=/.test(u)), 'no id_token_hint in any navigated URL');
+  } finally {
+    await close();
+  }
+});
+
+test('Sign out from a protected page ends on /signed-out, not on a new sign-in', async (t) => {
+  const { page, close } = await openPage(browser(), t);
+  try {
+    await signInFromHome(page, ALICE);
+    await page.goto(`${APP}/profile`);
+    await page.getByTestId('profile-name').waitFor({ state: 'visible' });
+    const visited = [];
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
+    await page.getByTestId('sign-out').click();
+    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    await page.getByTestId('signed-out').waitFor({ state: 'visible' });
+    assert.deepEqual(visited.filter(isLoginPage), [], 'the route guard did not start a new sign-in');
+    assert.deepEqual(visited.filter((u) => u.startsWith(`${APP}/login`)), [], 'no detour through /login');
+    assert.equal(await storedTokens(page), null);
+  } finally {
+    await close();
+  }
+});
