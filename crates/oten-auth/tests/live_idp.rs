@@ -39,6 +39,11 @@ async fn fifty_concurrent_callers_after_expiry_cause_one_token_request() {
     let manager = auth.manager();
     let results = join_all((0..50).map(|_| manager.get_valid_access_token())).await;
     let counts = stats().await;
+    wasm_bindgen_test::console_log!(
+        "50 concurrent callers after expiry -> {} token request(s), {} refresh-token reuse(s)",
+        counts["token_requests"]["refresh_token"],
+        counts["refresh_token_reuse"]
+    );
     assert_eq!(counts["token_requests"]["refresh_token"], 1, "{counts}");
     assert_eq!(counts["refresh_token_reuse"], 0, "{counts}");
     let fresh = results[0].clone().expect("refreshed");
@@ -49,7 +54,6 @@ async fn fifty_concurrent_callers_after_expiry_cause_one_token_request() {
     let counts = stats().await;
     assert_eq!(counts["token_requests"]["refresh_token"], 2);
     assert_eq!(counts["refresh_token_reuse"], 0);
-    wasm_bindgen_test::console_log!("50 concurrent callers after expiry -> {} token request(s)", 1);
 }
 
 #[wasm_bindgen_test]
