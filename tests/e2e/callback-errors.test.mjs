@@ -34,10 +34,25 @@ const errorMessage = async (page) => {
   return message;
 };
 
+/** Starts a real sign-in from the home page and returns the `state` the app sent to the IdP. */
+const startSignIn = async (page) => {
+  await page.goto(`${APP}/`);
+  const authorize = page.waitForRequest((r) => r.url().startsWith(`${IDP}/v1/oauth/authorize`));
+  await page.getByTestId('sign-in').click();
+  const state = new URL((await authorize).url()).searchParams.get('state');
+  assert.ok(state, 'the authorization request carries a state');
+  await page.waitForURL((url) => url.origin === IDP);
+  return state;
+};
+
 test('an IdP error is shown as text with "Sign in again", and the query is removed', async (t) => {
   const { page, close } = await openPage(browser(), t);
   try {
-    await page.goto(`${APP}/callback?error=access_denied&error_description=%3Cb%3Ebold%3C%2Fb%3E&state=x`);
+    // The IdP answers this tab's sign-in with an error (as when the person cancels); it sends `iss` (RFC 9207)
+    // with every authorization response, errors included.
+    const state = await startSignIn(page);
+    const iss = encodeURIComponent(IDP);
+    await page.goto(`${APP}/callback?error=access_denied&error_description=%3Cb%3Ebold%3C%2Fb%3E&state=${state}&iss=${iss}`);
     const message = await errorMessage(page);
     const text = await message.innerText();
     assert.ok(text.includes('<b>bold</b>'), `the description is shown literally (got ${JSON.stringify(text)})`);
@@ -52,6 +67,19 @@ test('an IdP error is shown as text with "Sign in again", and the query is remov
     assert.equal(where.search, '', 'error, error_description and state removed from the URL');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('oten.auth.tokens')), null, 'no tokens stored');
     await screenshot(page, 'callback-provider-error');
+  } finally {
+    await close();
+  }
+});
+
+test('a crafted error link (no sign-in of this tab) shows no attacker text', async (t) => {
+  const { page, close } = await openPage(browser(), t);
+  try {
+    await page.goto(`${APP}/callback?error=access_denied&error_description=Call+0800+SCAM&state=x`);
+    const text = await (await errorMessage(page)).innerText();
+    assert.ok(!text.includes('SCAM'), `the crafted description is not shown (got ${JSON.stringify(text)})`);
+    assert.match(text, /sign in again/i);
+    assert.equal(await page.evaluate(() => location.search), '');
   } finally {
     await close();
   }

@@ -14,7 +14,8 @@ use std::rc::Rc;
 /// Sees every request before it leaves and every answer after it arrives.
 ///
 /// A hook may add headers or observe; it cannot send, retry or skip: the client alone decides the single
-/// retry. The `Authorization` header is set after the hooks ran, for allow-listed origins only.
+/// retry. The `Authorization` header is set after the hooks ran, only when the URL that leaves (after any
+/// rewrite by a hook) has an allow-listed origin; hooks never see the token.
 ///
 /// ## Usage
 ///
@@ -128,7 +129,6 @@ impl ApiClient {
 
     /// Sends a request with the rules above and returns the answer, whatever its status.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-        let authorized = self.allow.allows(&request.url);
         let mut retried = false;
         loop {
             let mut attempt = request.clone();
@@ -136,6 +136,9 @@ impl ApiClient {
             for hook in self.hooks() {
                 hook.on_request(&mut attempt);
             }
+            // Decided on the URL that actually leaves, after the hooks: a hook that rewrites the URL can never
+            // carry the token to another origin.
+            let authorized = self.allow.allows(&attempt.url);
             let token = if authorized {
                 let token = self.manager.get_valid_access_token().await.map_err(|e| self.auth_failure(e))?;
                 attempt.set_header("Authorization", format!("Bearer {}", token.expose()));
@@ -151,16 +154,16 @@ impl ApiClient {
             }
             let Some(token) = token else { return Ok(response) };
             let metrics = self.manager.metrics();
-            metrics.record(MetricEvent::TokenUsed { endpoint: endpoint_label(&request.url), status: response.status });
+            metrics.record(MetricEvent::TokenUsed { endpoint: endpoint_label(&attempt.url), status: response.status });
             if response.status != 401 {
                 return Ok(response);
             }
-            metrics.record(MetricEvent::TokenExpired);
             if retried {
                 self.manager.end_session(AuthError::SessionEnded { oauth: None });
                 self.send_to_login();
                 return Err(ApiError::Unauthorized);
             }
+            metrics.record(MetricEvent::TokenExpired);
             retried = true;
             self.refresh_after(&token).await?;
         }

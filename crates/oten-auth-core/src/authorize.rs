@@ -72,7 +72,7 @@ impl PendingAuthorization {
 
     /// Whether the attempt is too old to be completed.
     pub fn is_expired(&self, now_ms: i64) -> bool {
-        now_ms >= self.created_at.saturating_add(PENDING_LIFETIME_MS) || now_ms < self.created_at - 60_000
+        now_ms >= self.created_at.saturating_add(PENDING_LIFETIME_MS) || now_ms < self.created_at.saturating_sub(60_000)
     }
 
     /// The stored form.

@@ -110,8 +110,9 @@ impl CallbackParams {
 
     /// Checks the response against the attempt started in this tab and returns the code to exchange.
     ///
-    /// Refused before any token request: an IdP error, a missing, unknown (or already used), mismatched or
-    /// expired state, a foreign `iss` (or a missing one when the IdP promises it), a missing code.
+    /// Refused before any token request, in this order: a missing, unknown (or already used), mismatched or
+    /// expired state; a foreign `iss` (or a missing one when the IdP promises it); an IdP error (shown only once
+    /// the state proved it answers this tab's sign-in); a missing code.
     ///
     /// ```
     /// use oten_auth_core::{CallbackError, CallbackParams, PendingAuthorization, ProviderMetadata};
@@ -128,9 +129,8 @@ impl CallbackParams {
         meta: &ProviderMetadata,
         now_ms: i64,
     ) -> Result<String, CallbackError> {
-        if let Some(error) = &self.error {
-            return Err(CallbackError::Provider { error: error.clone(), description: self.error_description.clone() });
-        }
+        // The state and issuer are checked first, also for error responses: an error (and its text) is shown only
+        // when it answers the sign-in started in this tab, so a crafted link cannot put words on this page.
         let state = self.state.as_deref().ok_or(CallbackError::MissingState)?;
         let pending = pending.ok_or(CallbackError::UnknownState)?;
         if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
@@ -143,6 +143,9 @@ impl CallbackParams {
             Some(iss) if *iss != meta.issuer => return Err(CallbackError::WrongIssuer),
             None if meta.authorization_response_iss_parameter_supported => return Err(CallbackError::WrongIssuer),
             _ => {}
+        }
+        if let Some(error) = &self.error {
+            return Err(CallbackError::Provider { error: error.clone(), description: self.error_description.clone() });
         }
         self.code.clone().ok_or(CallbackError::MissingCode)
     }
@@ -187,5 +190,11 @@ mod tests {
         let denied = check("error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s1", Some(&p), false, 2_000);
         let e = denied.unwrap_err();
         assert_eq!(e.to_string(), "Sign-in was cancelled or denied: <b>no</b>");
+        // A crafted error link without this tab's state shows no attacker text.
+        let crafted = check("error=access_denied&error_description=Call+0800-SCAM&state=guess", Some(&p), false, 2_000);
+        assert_eq!(crafted, Err(CallbackError::StateMismatch));
+        assert_eq!(check("error=access_denied&error_description=x", None, false, 2_000), Err(CallbackError::MissingState));
+        let foreign = check("error=access_denied&state=s1&iss=https%3A%2F%2Fevil.test", Some(&p), false, 2_000);
+        assert_eq!(foreign, Err(CallbackError::WrongIssuer));
     }
 }

@@ -66,7 +66,7 @@ pub use config::{AuthConfig, ConfigError, EndpointOverrides};
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use error::AuthError;
 pub use form::{form_encode, parse_query};
-pub use manager::{ManagerConfig, SessionEvent, TokenManager};
+pub use manager::{ManagerConfig, SessionEvent, Subscription, TokenManager};
 pub use metrics::{MetricEvent, Metrics, MetricsSink, MetricsSnapshot};
 pub use oauth_error::OAuthErrorBody;
 pub use origin::{origin_of, OriginAllowList};

@@ -67,7 +67,14 @@ pub enum SessionEvent {
     SignedOut,
     /// Saving to the store failed; the session lives on in memory only.
     StoreFailed(StoreError),
+    /// Tokens that may still be live at the IdP were thrown away without being stored: a refresh that
+    /// completed after a sign-out or a new sign-in, or a session ended because an API refused it. Revoke them.
+    Discarded(Box<TokenSet>),
 }
+
+/// Identifies a listener added with [`TokenManager::subscribe`], to remove it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription(u64);
 
 struct Pending {
     generation: u64,
@@ -88,7 +95,8 @@ struct Inner {
     transport: Rc<dyn Transport>,
     metrics: Metrics,
     state: RefCell<State>,
-    listeners: RefCell<Vec<Listener>>,
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next_listener: std::cell::Cell<u64>,
 }
 
 /// Keeps one session's tokens and hands out valid access tokens.
@@ -143,13 +151,22 @@ impl TokenManager {
                 metrics,
                 state: RefCell::new(state),
                 listeners: RefCell::new(Vec::new()),
+                next_listener: std::cell::Cell::new(0),
             }),
         }
     }
 
-    /// Calls `listener` on every later [`SessionEvent`].
-    pub fn subscribe(&self, listener: impl Fn(&SessionEvent) + 'static) {
-        self.inner.listeners.borrow_mut().push(Rc::new(listener));
+    /// Calls `listener` on every later [`SessionEvent`], until [`TokenManager::unsubscribe`].
+    pub fn subscribe(&self, listener: impl Fn(&SessionEvent) + 'static) -> Subscription {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id + 1);
+        self.inner.listeners.borrow_mut().push((id, Rc::new(listener)));
+        Subscription(id)
+    }
+
+    /// Removes a listener.
+    pub fn unsubscribe(&self, subscription: Subscription) {
+        self.inner.listeners.borrow_mut().retain(|(id, _)| *id != subscription.0);
     }
 
     /// The metrics this manager records into.
@@ -238,17 +255,10 @@ impl TokenManager {
     /// Ends the session because it cannot be saved (an API refused even a refreshed token): tokens cleared,
     /// listeners told with [`SessionEvent::Ended`].
     pub fn end_session(&self, error: AuthError) {
-        if self.clear_session().is_some() {
+        if let Some(tokens) = self.clear_session() {
             self.emit(SessionEvent::Ended(error));
+            self.emit(SessionEvent::Discarded(Box::new(tokens)));
         }
-    }
-
-    /// Throws away the in-memory copy so that the next use reads the store again (another tab wrote it).
-    pub fn reload(&self) {
-        let mut st = self.inner.state.borrow_mut();
-        st.loaded = false;
-        st.pending = None;
-        st.generation += 1;
     }
 
     /// A valid access token: at once when fresh, after the shared refresh when due.
@@ -267,7 +277,8 @@ impl TokenManager {
             }
             (!expired).then(|| tokens.access_token.clone())
         };
-        if still_valid.is_none() {
+        if still_valid.is_none() && !self.is_refreshing() {
+            // Counted once per expired token: by the caller that starts its refresh.
             self.inner.metrics.record(MetricEvent::TokenExpired);
         }
         match self.refresh().await {
@@ -348,7 +359,7 @@ impl TokenManager {
     }
 
     fn emit(&self, event: SessionEvent) {
-        let listeners = self.inner.listeners.borrow().clone();
+        let listeners: Vec<Listener> = self.inner.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
         for l in listeners {
             l(&event);
         }
@@ -384,6 +395,10 @@ impl TokenManager {
         {
             let mut st = inner.state.borrow_mut();
             if st.generation != generation {
+                drop(st);
+                if let Ok(tokens) = outcome {
+                    self.emit(SessionEvent::Discarded(Box::new(tokens)));
+                }
                 return Err(AuthError::Superseded);
             }
             if st.pending.as_ref().is_some_and(|p| p.generation == generation) {

@@ -165,12 +165,16 @@ impl Metrics {
 /// assert_eq!(endpoint_label("https://api.test/api/users/12345/posts?page=2"), "/api/users/:id/posts");
 /// assert_eq!(endpoint_label("/api/orders/6f1c2a9e-41d3-4c6b-9b1e-2f0e8d7c6b5a"), "/api/orders/:id");
 /// assert_eq!(endpoint_label("/api/user/profile#x"), "/api/user/profile");
+/// assert_eq!(endpoint_label("https://api.test?x=a/b"), "/");
 /// ```
 pub fn endpoint_label(url: &str) -> String {
     let without_origin = match url.find("://") {
         Some(i) => {
             let rest = &url[i + 3..];
-            rest.find('/').map(|p| &rest[p..]).unwrap_or("/")
+            match rest.find(['/', '?', '#']) {
+                Some(p) if rest[p..].starts_with('/') => &rest[p..],
+                _ => "/",
+            }
         }
         None => url,
     };

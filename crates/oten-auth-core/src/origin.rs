@@ -55,12 +55,17 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// ```
 /// assert!(oten_auth_core::origin::is_loopback("http://127.0.0.1:9000"));
 /// assert!(!oten_auth_core::origin::is_loopback("http://example.test"));
+/// assert!(!oten_auth_core::origin::is_loopback("http://127.evil.test"));
+/// assert!(oten_auth_core::origin::is_loopback("http://[::1]:8080"));
 /// ```
 pub fn is_loopback(origin: &str) -> bool {
     let Some(origin) = origin_of(origin) else { return false };
-    let host = origin.split_once("://").map(|(_, h)| h).unwrap_or_default();
-    let host = if host.starts_with('[') { host.split(']').next().map(|h| &host[..h.len() + 1]).unwrap_or(host) } else { host.split(':').next().unwrap_or(host) };
-    host == "localhost" || host.starts_with("127.") || host == "[::1]"
+    let authority = origin.split_once("://").map(|(_, h)| h).unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => return v6.split(']').next() == Some("::1"),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The API origins that may receive `Authorization: Bearer …`. Every other origin gets no token.

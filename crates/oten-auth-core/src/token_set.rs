@@ -89,7 +89,8 @@ impl TokenSet {
     /// Parses a successful token-endpoint answer (RFC 6749 §5.1) received at `now_ms`.
     ///
     /// `previous` is the session being refreshed: its refresh token, ID token, scope and user are kept when the
-    /// answer leaves them out (a refresh answer without `refresh_token` keeps the old one). `expires_in` may be
+    /// answer leaves them out (a refresh answer without `refresh_token` keeps the old one); the ID token validated at
+    /// sign-in is kept over one in a refresh answer. `expires_in` may be
     /// a number or a numeric string; when missing, [`DEFAULT_EXPIRES_IN_SECS`] is assumed; zero, negative or
     /// non-numeric values are refused; values above [`MAX_EXPIRES_IN_SECS`] are clamped to it.
     pub fn parse_token_response(
@@ -114,9 +115,13 @@ impl TokenSet {
         let refresh_token = optional_string(object, "refresh_token")?
             .map(RefreshToken::new)
             .or_else(|| previous.and_then(|p| p.refresh_token.clone()));
-        let id_token = optional_string(object, "id_token")?
-            .map(IdToken::new)
-            .or_else(|| previous.and_then(|p| p.id_token.clone()));
+        // A refresh keeps the ID token validated at sign-in: one in a refresh answer is not verified here, and
+        // it is only ever used as `id_token_hint`.
+        let received_id_token = optional_string(object, "id_token")?.map(IdToken::new);
+        let id_token = match previous {
+            Some(p) => p.id_token.clone().or(received_id_token),
+            None => received_id_token,
+        };
         let scope = optional_string(object, "scope")?.or_else(|| previous.and_then(|p| p.scope.clone()));
         Ok(TokenSet {
             version: STORAGE_VERSION,
@@ -160,7 +165,9 @@ impl TokenSet {
     /// assert!(TokenSet::from_storage_json(r#"{"v":1,"access_token":5}"#).is_err());
     /// ```
     pub fn from_storage_json(text: &str) -> Result<TokenSet, String> {
-        let set: TokenSet = serde_json::from_str(text).map_err(|e| format!("unreadable stored tokens: {e}"))?;
+        // serde's message may quote stored values: report only where the data went wrong.
+        let set: TokenSet = serde_json::from_str(text)
+            .map_err(|e| format!("unreadable stored tokens (line {}, column {})", e.line(), e.column()))?;
         if set.version != STORAGE_VERSION {
             return Err(format!("stored tokens have unknown version {}", set.version));
         }
@@ -271,6 +278,8 @@ mod tests {
         let second = TokenSet::parse_token_response(r#"{"access_token":"b","expires_in":60}"#, NOW + 1, Some(&first)).unwrap();
         assert_eq!(second.refresh_token.unwrap().expose(), "r1");
         assert_eq!(second.id_token.unwrap().expose(), "i1");
+        let with_new_id = TokenSet::parse_token_response(r#"{"access_token":"b","id_token":"i2"}"#, NOW, Some(&first)).unwrap();
+        assert_eq!(with_new_id.id_token.unwrap().expose(), "i1", "the unverified refreshed ID token is not kept");
         assert_eq!(second.scope.as_deref(), Some("s"));
         let rotated = TokenSet::parse_token_response(r#"{"access_token":"b","refresh_token":"r2"}"#, NOW, Some(&first)).unwrap();
         assert_eq!(rotated.refresh_token.unwrap().expose(), "r2");

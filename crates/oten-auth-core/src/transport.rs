@@ -41,7 +41,10 @@ impl Method {
 /// let r = HttpRequest::new(Method::Get, "https://api.example.test/me").header("Accept", "application/json");
 /// assert_eq!(r.header_value("accept"), Some("application/json"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the method, URL and header names only: header values (`Authorization`) and bodies (refresh
+/// tokens, codes, verifiers) are secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Method.
     pub method: Method,
@@ -96,7 +99,9 @@ impl HttpRequest {
 /// let r = HttpResponse::new(401, "").with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
 /// assert!(r.header_value("www-authenticate").unwrap().starts_with("Bearer"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the status, URL and body length only: a token endpoint's body holds tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
@@ -128,6 +133,28 @@ impl HttpResponse {
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("header_names", &names)
+            .field("body_len", &self.body.as_ref().map(String::len))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .field("body_len", &self.body.len())
+            .finish()
     }
 }
 

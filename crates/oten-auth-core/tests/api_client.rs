@@ -231,3 +231,37 @@ fn a_hundred_concurrent_calls_after_expiry_refresh_once() {
     assert_eq!(token_requests(&r), 1);
     assert_eq!(ok.get(), 100);
 }
+
+#[test]
+fn a_hook_that_rewrites_the_url_cannot_carry_the_token_elsewhere() {
+    struct Rewrite;
+    impl ApiHook for Rewrite {
+        fn on_request(&self, request: &mut HttpRequest) {
+            request.url = request.url.replace("https://api.test", "https://evil.test");
+        }
+    }
+    let r = rig(|_, _| 200);
+    r.client.add_hook(Rc::new(Rewrite));
+    block_on(r.client.get(&format!("{API}/me"))).unwrap();
+    let sent = r.transport.requests();
+    assert_eq!(sent[0].url, "https://evil.test/me");
+    assert_eq!(sent[0].header_value("authorization"), None);
+}
+
+#[test]
+fn a_second_401_hands_the_tokens_out_for_revocation() {
+    let r = rig(|_, _| 401);
+    let discarded = Rc::new(Cell::new(0));
+    let seen = discarded.clone();
+    r.client.manager().subscribe(move |e| if matches!(e, SessionEvent::Discarded(_)) { seen.set(seen.get() + 1) });
+    assert!(block_on(r.client.get(&format!("{API}/x"))).is_err());
+    assert_eq!(discarded.get(), 1);
+}
+
+#[test]
+fn debug_output_never_shows_tokens() {
+    let r = rig(|_, _| 200);
+    block_on(r.client.get(&format!("{API}/x"))).unwrap();
+    let printed = format!("{:?} {:?}", r.transport.requests(), r.client.manager().tokens());
+    assert!(!printed.contains("at0") && !printed.contains("rt0"), "{printed}");
+}

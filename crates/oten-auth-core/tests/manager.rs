@@ -235,6 +235,12 @@ fn a_refresh_finishing_after_sign_out_is_discarded() {
     assert_eq!(result.borrow().clone().unwrap(), Err(AuthError::Superseded));
     assert!(r.manager.tokens().is_none());
     assert_eq!(r.store.raw(), None, "nothing stored after sign-out");
+    // The late tokens are handed out for revocation, never stored.
+    let discarded: Vec<_> = r.events.borrow().iter().filter_map(|e| match e {
+        SessionEvent::Discarded(t) => Some(t.refresh_token.clone().unwrap().expose().to_owned()),
+        _ => None,
+    }).collect();
+    assert_eq!(discarded, vec!["r2".to_string()]);
 }
 
 #[test]

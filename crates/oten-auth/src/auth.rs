@@ -12,7 +12,8 @@ use oten_auth_core::id_token::{IdTokenError, IdTokenExpectations, JwkSet};
 use oten_auth_core::{
     base64url, code_exchange_request, revocation_request, token_endpoint_outcome, ApiClient, AuthConfig,
     AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, ManagerConfig, Metrics, Navigator,
-    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, TokenManager, TokenStore, Transport,
+    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, SessionEvent, TokenManager, TokenSet, TokenStore,
+    Transport,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -90,8 +91,23 @@ impl Auth {
     pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, parts: AuthParts) -> Self {
         let manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
             .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs));
-        let manager = TokenManager::new(manager_config, parts.clock, parts.store, parts.transport, parts.metrics);
+        let manager = TokenManager::new(manager_config, parts.clock, parts.store, parts.transport.clone(), parts.metrics);
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
+        // Tokens the manager threw away without storing (a refresh that finished after sign-out, a session an
+        // API refused) may still be live at the IdP: revoke them.
+        let revoker = Revoker {
+            endpoint: metadata.revocation_endpoint.clone(),
+            client_id: config.client_id.clone(),
+            transport: parts.transport,
+        };
+        manager.subscribe(move |event| {
+            if let SessionEvent::Discarded(tokens) = event {
+                let (revoker, tokens) = (revoker.clone(), tokens.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    revoker.revoke(&tokens).await;
+                });
+            }
+        });
         Self {
             inner: Rc::new(Inner { config, metadata, manager, client, navigator: parts.navigator, jwks: RefCell::new(None) }),
         }
@@ -168,7 +184,9 @@ impl Auth {
         )
         .with_leeway_secs(i64::from(config.id_token_leeway_secs));
         let user = self.verify(id_token.expose(), &expect).await.map_err(CallbackError::IdToken)?;
-        manager.sign_in(tokens.with_user(user)).map_err(|e| CallbackError::Other(e.to_string()))?;
+        // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
+        // manager announces it as `StoreFailed`, so it is not a sign-in failure.
+        let _ = manager.sign_in(tokens.with_user(user));
         self.inner.client.reset_redirect_guard();
         Ok(pending.return_to)
     }
@@ -193,20 +211,21 @@ impl Auth {
     /// form, so the ID token hint never appears in a URL) and comes back to `post_logout_redirect_uri`.
     /// Returns how many revocations the IdP confirmed.
     pub async fn logout(&self) -> usize {
-        let tokens = self.inner.manager.sign_out();
-        let mut revoked = 0;
-        if let (Some(tokens), Some(endpoint)) = (&tokens, &self.inner.metadata.revocation_endpoint) {
-            let client_id = &self.inner.config.client_id;
-            let mut requests = Vec::new();
-            if let Some(rt) = &tokens.refresh_token {
-                requests.push(revocation_request(endpoint, client_id, RevocableToken::Refresh(rt)));
-            }
-            requests.push(revocation_request(endpoint, client_id, RevocableToken::Access(&tokens.access_token)));
-            for request in requests {
-                let answer = self.inner.manager.transport().send(request).await;
-                revoked += usize::from(answer.is_ok_and(|a| a.is_success()));
-            }
+        // A refresh in flight has already rotated the refresh token at the IdP: let it land first, so that the
+        // newest tokens are the ones revoked (joining it sends no request of its own).
+        if self.inner.manager.is_refreshing() {
+            let _ = self.inner.manager.refresh().await;
         }
+        let tokens = self.inner.manager.sign_out();
+        let revoker = Revoker {
+            endpoint: self.inner.metadata.revocation_endpoint.clone(),
+            client_id: self.inner.config.client_id.clone(),
+            transport: self.inner.manager.transport().clone(),
+        };
+        let revoked = match &tokens {
+            Some(tokens) => revoker.revoke(tokens).await,
+            None => 0,
+        };
         let config = &self.inner.config;
         match &self.inner.metadata.end_session_endpoint {
             Some(endpoint) => end_idp_session(
@@ -218,5 +237,31 @@ impl Auth {
             None => self.inner.navigator.go_to(&config.post_logout_redirect_uri),
         }
         revoked
+    }
+}
+
+/// Revokes tokens at the IdP (RFC 7009): the refresh token first, then the access token.
+#[derive(Clone)]
+struct Revoker {
+    endpoint: Option<String>,
+    client_id: String,
+    transport: Rc<dyn Transport>,
+}
+
+impl Revoker {
+    /// How many revocations the IdP confirmed.
+    async fn revoke(&self, tokens: &TokenSet) -> usize {
+        let Some(endpoint) = &self.endpoint else { return 0 };
+        let mut requests = Vec::new();
+        if let Some(rt) = &tokens.refresh_token {
+            requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Refresh(rt)));
+        }
+        requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Access(&tokens.access_token)));
+        let mut confirmed = 0;
+        for request in requests {
+            let answer = self.transport.send(request).await;
+            confirmed += usize::from(answer.is_ok_and(|a| a.is_success()));
+        }
+        confirmed
     }
 }

@@ -99,8 +99,10 @@ pub fn LoginRedirect() -> impl IntoView {
 pub fn AuthCallback() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
-    // Read the raw query before anything else can change the URL.
+    // Read the raw query, then take `code` and `state` out of the address bar and history at once, even if
+    // sign-in turns out to be unavailable.
     let query = window().location().search().unwrap_or_default();
+    crate::browser_navigator::replace_url("/callback");
     let error = RwSignal::new(None::<String>);
     let started = StoredValue::new(false);
     Effect::new(move |_| {

@@ -6,7 +6,7 @@ use crate::fetch_transport::FetchTransport;
 use crate::scheduler::start_background_refresh;
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
-use oten_auth_core::{ApiClient, AuthConfig, MetricsSnapshot, SessionEvent};
+use oten_auth_core::{ApiClient, AuthConfig, MetricsSnapshot, SessionEvent, Subscription};
 use std::rc::Rc;
 
 /// Where the session stands.
@@ -105,8 +105,8 @@ impl UseAuth {
     /// Signs out: local session cleared, tokens revoked at the IdP, IdP session ended.
     pub fn logout(&self) {
         let Some(auth) = self.auth() else { return };
-        self.writers.signing_out.set(true);
-        self.writers.status.set(AuthStatus::SigningOut);
+        self.writers.signing_out.try_set(true);
+        self.writers.status.try_set(AuthStatus::SigningOut);
         leptos::task::spawn_local(async move {
             auth.logout().await;
         });
@@ -164,19 +164,34 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
         writers: w,
     };
     provide_context(handle);
+    // What must stop when the owner is disposed: the timer and the manager's listener.
+    let running = StoredValue::new_local(None::<(gloo_timers::callback::Interval, Auth, Subscription)>);
+    on_cleanup(move || {
+        if let Some(Some((timer, auth, subscription))) = running.try_update_value(Option::take) {
+            drop(timer);
+            auth.manager().unsubscribe(subscription);
+        }
+    });
     leptos::task::spawn_local(async move {
         let config = match config.await {
             Ok(c) => c,
-            Err(e) => return w.status.set(AuthStatus::Unavailable(e)),
+            Err(e) => {
+                w.status.try_set(AuthStatus::Unavailable(e));
+                return;
+            }
         };
         match Auth::connect_with(config, AuthParts::default()).await {
-            Ok(auth) => {
-                wire(&auth, w);
-                handle.auth.set_value(Some(auth.clone()));
+            // The owner may be gone by now (a remount): then nothing is started.
+            Ok(auth) if handle.auth.try_set_value(Some(auth.clone())).is_none() => {
+                let subscription = wire(&auth, w);
                 sync(&auth, w);
-                start_background_refresh(auth);
+                let timer = start_background_refresh(auth.clone());
+                running.try_set_value(Some((timer, auth, subscription)));
             }
-            Err(e) => w.status.set(AuthStatus::Unavailable(e.to_string())),
+            Ok(_) => {}
+            Err(e) => {
+                w.status.try_set(AuthStatus::Unavailable(e.to_string()));
+            }
         }
     });
     handle
@@ -184,7 +199,7 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
 
 fn sync(auth: &Auth, w: Writers) {
     let tokens = auth.manager().tokens();
-    let status = match (&tokens, w.signing_out.get_untracked()) {
+    let status = match (&tokens, w.signing_out.try_get_untracked().unwrap_or(false)) {
         (_, true) => AuthStatus::SigningOut,
         (Some(_), false) => AuthStatus::SignedIn,
         (None, false) => AuthStatus::SignedOut,
@@ -195,9 +210,9 @@ fn sync(auth: &Auth, w: Writers) {
     w.refreshing.try_set(auth.manager().is_refreshing());
 }
 
-fn wire(auth: &Auth, w: Writers) {
+fn wire(auth: &Auth, w: Writers) -> Subscription {
     let for_events = auth.clone();
-    auth.manager().subscribe(move |event| {
+    let subscription = auth.manager().subscribe(move |event| {
         match event {
             SessionEvent::RefreshFailed(e) | SessionEvent::Ended(e) => {
                 w.last_error.try_set(Some(e.to_string()));
@@ -208,7 +223,7 @@ fn wire(auth: &Auth, w: Writers) {
             SessionEvent::SignedIn | SessionEvent::Refreshed | SessionEvent::SignedOut => {
                 w.last_error.try_set(None);
             }
-            SessionEvent::RefreshStarted => {}
+            SessionEvent::RefreshStarted | SessionEvent::Discarded(_) => {}
         }
         sync(&for_events, w);
     });
@@ -218,4 +233,5 @@ fn wire(auth: &Auth, w: Writers) {
         w.metrics.try_set(source.snapshot());
     }));
     w.metrics.try_set(metrics.snapshot());
+    subscription
 }

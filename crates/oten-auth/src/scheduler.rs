@@ -24,15 +24,28 @@ pub fn backoff_ms(failures: u32) -> i64 {
 }
 
 /// Starts refreshing `auth`'s token in the background when it is due, with backoff after passing failures.
-/// A timer that checks a timestamp (rather than one long timeout) survives sleep and throttled tabs.
-pub fn start_background_refresh(auth: Auth) {
+/// A timer that checks a timestamp (rather than one long timeout) survives sleep and throttled tabs. A refresh
+/// that is pending but has lost every caller (a dropped task) is driven to completion, so its rotated refresh
+/// token is stored. Dropping the returned timer stops it.
+pub fn start_background_refresh(auth: Auth) -> gloo_timers::callback::Interval {
     let next_try_at = Rc::new(Cell::new(0i64));
     let failures = Rc::new(Cell::new(0u32));
-    let interval = gloo_timers::callback::Interval::new(CHECK_INTERVAL_MS, move || {
+    let driving = Rc::new(Cell::new(false));
+    gloo_timers::callback::Interval::new(CHECK_INTERVAL_MS, move || {
         let manager = auth.manager().clone();
+        if manager.is_refreshing() {
+            if !driving.replace(true) {
+                let driving = driving.clone();
+                leptos::task::spawn_local(async move {
+                    let _ = manager.refresh().await;
+                    driving.set(false);
+                });
+            }
+            return;
+        }
         let now = manager.clock().now_ms();
         let due = manager.refresh_due_at();
-        if manager.is_refreshing() || due.is_none_or(|d| now < d) || now < next_try_at.get() {
+        if due.is_none_or(|d| now < d) || now < next_try_at.get() {
             return;
         }
         if !manager.can_refresh() {
@@ -55,6 +68,5 @@ pub fn start_background_refresh(auth: Auth) {
                 _ => failures.set(0),
             }
         });
-    });
-    interval.forget();
+    })
 }
