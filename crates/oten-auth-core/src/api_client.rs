@@ -87,7 +87,12 @@ impl ApiError {
 /// use std::rc::Rc;
 /// use oten_auth_core::*;
 /// use oten_auth_core::testing::{FakeClock, FakeTransport};
-/// # struct Nav; impl Navigator for Nav { fn current_path(&self) -> String { "/".into() } fn go_to(&self, _: &str) {} }
+/// # struct Nav;
+/// # impl Navigator for Nav {
+/// #     fn current_path(&self) -> String { "/".into() }
+/// #     fn go_to(&self, _: &str) {}
+/// #     fn post_form(&self, _: &str, _: &[(&str, &str)]) {}
+/// # }
 /// let transport = Rc::new(FakeTransport::with_handler(|_| Ok(HttpResponse::new(200, r#"{"name":"Alice"}"#))));
 /// let manager = TokenManager::new(ManagerConfig::new("https://idp.test/token", "spa"),
 ///     Rc::new(FakeClock::new(0)), Rc::new(MemoryStore::default()), transport.clone(), Metrics::default());

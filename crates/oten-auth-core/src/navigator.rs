@@ -12,6 +12,7 @@
 /// impl Navigator for Recorder {
 ///     fn current_path(&self) -> String { "/profile".into() }
 ///     fn go_to(&self, url: &str) { self.0.borrow_mut().push(url.to_owned()) }
+///     fn post_form(&self, action: &str, _fields: &[(&str, &str)]) { self.0.borrow_mut().push(format!("POST {action}")) }
 /// }
 /// let r = Recorder::default();
 /// r.go_to(&oten_auth_core::login_url(&r.current_path()));
@@ -20,8 +21,10 @@
 pub trait Navigator {
     /// The current path with query and fragment (`/profile?tab=1`).
     fn current_path(&self) -> String;
-    /// Navigates to a same-origin URL.
+    /// Navigates to a URL.
     fn go_to(&self, url: &str);
+    /// Navigates by submitting a POST form (so that values such as an `id_token_hint` stay out of URLs).
+    fn post_form(&self, action: &str, fields: &[(&str, &str)]);
 }
 
 /// The app's sign-in route with a sanitised return path.

@@ -24,6 +24,9 @@ impl Navigator for Nav {
     fn go_to(&self, url: &str) {
         self.visits.borrow_mut().push(url.to_owned());
     }
+    fn post_form(&self, action: &str, _fields: &[(&str, &str)]) {
+        self.visits.borrow_mut().push(format!("POST {action}"));
+    }
 }
 
 struct Rig {

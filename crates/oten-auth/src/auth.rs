@@ -229,6 +229,7 @@ impl Auth {
         let config = &self.inner.config;
         match &self.inner.metadata.end_session_endpoint {
             Some(endpoint) => end_idp_session(
+                self.inner.navigator.as_ref(),
                 endpoint,
                 &config.client_id,
                 &config.post_logout_redirect_uri,

@@ -28,6 +28,31 @@ impl Navigator for BrowserNavigator {
             let _ = window.location().assign(url);
         }
     }
+
+    fn post_form(&self, action: &str, fields: &[(&str, &str)]) {
+        if submit_form(action, fields).is_none() {
+            // No DOM to build a form in: plain navigation, without the fields.
+            self.go_to(action);
+        }
+    }
+}
+
+fn submit_form(action: &str, fields: &[(&str, &str)]) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    let form: web_sys::HtmlFormElement = document.create_element("form").ok()?.dyn_into().ok()?;
+    form.set_method("post");
+    form.set_action(action);
+    form.set_hidden(true);
+    for (name, value) in fields {
+        let input: web_sys::HtmlInputElement = document.create_element("input").ok()?.dyn_into().ok()?;
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        form.append_child(&input).ok()?;
+    }
+    document.body()?.append_child(&form).ok()?;
+    form.submit().ok()
 }
 
 /// Replaces the current history entry's URL without a reload (removes `code` and `state` after the callback).

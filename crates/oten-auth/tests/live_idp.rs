@@ -131,3 +131,42 @@ async fn a_redirect_to_another_origin_never_carries_the_token() {
     assert!(seen["requests"].as_u64().unwrap() >= 1, "the redirect reached the foreign origin: {seen} {via:?}");
     assert_eq!(seen["with_authorization"], 0, "the Authorization header followed the redirect: {seen}");
 }
+
+#[wasm_bindgen_test]
+async fn logout_during_a_refresh_revokes_the_newest_tokens_and_posts_the_logout() {
+    let (auth, nav) = connect("test.logout").await;
+    let tokens = real_tokens("alice").await;
+    let ttl = tokens.lifetime_ms() as u32;
+    auth.manager().sign_in(tokens).unwrap();
+    sleep_ms(ttl + 200).await;
+    // Capture the rotated refresh token the moment the in-flight refresh stores it.
+    let rotated = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let (seen, manager) = (rotated.clone(), auth.manager().clone());
+    auth.manager().subscribe(move |e| {
+        if *e == oten_auth_core::SessionEvent::Refreshed {
+            *seen.borrow_mut() = manager.tokens().and_then(|t| t.refresh_token);
+        }
+    });
+    let in_flight = auth.manager().refresh();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = in_flight.await;
+    });
+    assert!(auth.manager().is_refreshing());
+    let confirmed = auth.logout().await;
+    assert_eq!(confirmed, 2, "refresh and access token revoked");
+    let rotated = rotated.borrow().clone().expect("the in-flight refresh landed before sign-out");
+    // The newest refresh token is dead at the IdP.
+    let answer = FetchTransport::default()
+        .send(oten_auth_core::refresh_request(&auth.metadata().token_endpoint, "spa-dev", &rotated))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("invalid_grant"), "{}", answer.body);
+    // The IdP session is ended by a POST form: the ID token hint is in the body, never in a URL.
+    let forms = nav.forms.borrow();
+    assert_eq!(forms.len(), 1);
+    assert_eq!(Some(forms[0].0.as_str()), auth.metadata().end_session_endpoint.as_deref());
+    assert!(forms[0].1.iter().any(|(k, _)| k == "id_token_hint"));
+    assert!(nav.visits.borrow().iter().all(|u| !u.contains("id_token")));
+    assert!(auth.manager().tokens().is_none());
+}

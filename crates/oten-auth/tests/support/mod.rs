@@ -12,10 +12,15 @@ pub const IDP: &str = "http://127.0.0.1:9000";
 pub const API: &str = "http://127.0.0.1:9001";
 pub const ECHO: &str = "http://127.0.0.1:9002";
 
+/// A submitted form: its action and fields.
+pub type Form = (String, Vec<(String, String)>);
+
 /// A navigator that records where it was sent instead of leaving the test page.
 #[derive(Default)]
 pub struct RecordingNavigator {
     pub visits: RefCell<Vec<String>>,
+    /// Forms "submitted": action and fields.
+    pub forms: RefCell<Vec<Form>>,
 }
 
 impl Navigator for RecordingNavigator {
@@ -24,6 +29,10 @@ impl Navigator for RecordingNavigator {
     }
     fn go_to(&self, url: &str) {
         self.visits.borrow_mut().push(url.to_owned());
+    }
+    fn post_form(&self, action: &str, fields: &[(&str, &str)]) {
+        let fields = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.forms.borrow_mut().push((action.to_owned(), fields));
     }
 }
 
