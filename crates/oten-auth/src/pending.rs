@@ -7,11 +7,22 @@ use oten_auth_core::{PendingAuthorization, StoreError};
 pub const PENDING_KEY: &str = "oten.auth.pending";
 
 /// Keeps the attempt (state, nonce, PKCE verifier, return path) until the callback; a newer attempt replaces it.
+///
+/// ## Usage
+///
+/// ```no_run
+/// use oten_auth_core::PendingAuthorization;
+/// let attempt = PendingAuthorization::new("state", "nonce", "v".repeat(43), "/profile", "https://app.test/callback", 0);
+/// oten_auth::save_pending(&attempt).unwrap();
+/// assert_eq!(oten_auth::take_pending(), Some(attempt));
+/// assert_eq!(oten_auth::take_pending(), None); // used once
+/// ```
 pub fn save_pending(pending: &PendingAuthorization) -> Result<(), StoreError> {
     write_item(PENDING_KEY, &pending.to_json())
 }
 
-/// Takes the attempt out of storage: it can be used once, so a replayed callback finds nothing.
+/// Takes the attempt out of storage: it can be used once, so a replayed callback finds nothing (see
+/// [`save_pending`] for an example).
 pub fn take_pending() -> Option<PendingAuthorization> {
     let text = read_item(PENDING_KEY).ok().flatten();
     let _ = remove_item(PENDING_KEY);

@@ -19,6 +19,16 @@ struct CachedMetadata {
 /// `/.well-known/openid-configuration`, fetched once and cached in sessionStorage for an hour (so the
 /// callback page load does not fetch it again). A cached or fetched document whose `issuer` is not the
 /// configured one is refused.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(config: oten_auth_core::AuthConfig) {
+/// use oten_auth::{load_metadata, BrowserClock, FetchTransport};
+/// use oten_auth_core::Clock;
+/// let meta = load_metadata(&config, &FetchTransport::default(), BrowserClock.now_ms()).await;
+/// # let _ = meta; }
+/// ```
 pub async fn load_metadata(
     config: &AuthConfig,
     transport: &dyn Transport,
@@ -50,6 +60,14 @@ pub async fn load_metadata(
 }
 
 /// The provider's key set from `jwks_uri`.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(meta: oten_auth_core::ProviderMetadata) {
+/// let keys = oten_auth::load_jwks(&meta.jwks_uri, &oten_auth::FetchTransport::default()).await;
+/// # let _ = keys; }
+/// ```
 pub async fn load_jwks(jwks_uri: &str, transport: &dyn Transport) -> Result<JwkSet, String> {
     let request = HttpRequest::new(Method::Get, jwks_uri).header("Accept", "application/json");
     let response = transport.send(request).await.map_err(|e| e.to_string())?;

@@ -27,6 +27,16 @@ pub fn backoff_ms(failures: u32) -> i64 {
 /// A timer that checks a timestamp (rather than one long timeout) survives sleep and throttled tabs. A refresh
 /// that is pending but has lost every caller (a dropped task) is driven to completion, so its rotated refresh
 /// token is stored. Dropping the returned timer stops it.
+///
+/// ## Usage
+///
+/// ```no_run
+/// # async fn demo(auth: oten_auth::Auth) {
+/// let timer = oten_auth::scheduler::start_background_refresh(auth);
+/// // … keep `timer` alive as long as the session should be kept fresh …
+/// drop(timer);
+/// # }
+/// ```
 pub fn start_background_refresh(auth: Auth) -> gloo_timers::callback::Interval {
     let next_try_at = Rc::new(Cell::new(0i64));
     let failures = Rc::new(Cell::new(0u32));

@@ -4,6 +4,13 @@ use oten_auth_core::{IdToken, Navigator};
 
 /// Sends the browser to the end-session endpoint with a POST form: `client_id`, `post_logout_redirect_uri`
 /// and, when known, `id_token_hint` travel in the body, never in the address bar or history.
+///
+/// ## Usage
+///
+/// ```no_run
+/// use oten_auth::{end_idp_session, BrowserNavigator};
+/// end_idp_session(&BrowserNavigator, "https://account.oten.com/v1/oauth/logout", "my-spa", "https://app.test/signed-out", None);
+/// ```
 pub fn end_idp_session(
     navigator: &dyn Navigator,
     endpoint: &str,
