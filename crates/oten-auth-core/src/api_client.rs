@@ -223,12 +223,20 @@ impl ApiClient {
     }
 
     /// `PUT` a JSON body, then the 2xx body as JSON.
-    pub async fn put_json<B: Serialize + ?Sized, T: DeserializeOwned>(&self, url: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn put_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         read_json(self.put(url, body).await?)
     }
 
     /// `POST` a JSON body, then the 2xx body as JSON.
-    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(&self, url: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         read_json(self.post(url, body).await?)
     }
 }

@@ -106,7 +106,12 @@ pub struct AuthorizationRequest;
 impl AuthorizationRequest {
     /// The authorization URL: `response_type=code`, client, redirect URI, scopes, state, nonce, and the S256
     /// challenge. No secret and no JAR (a public client must not use one at Oten).
-    pub fn url(meta: &ProviderMetadata, config: &AuthConfig, pending: &PendingAuthorization, code_challenge: &str) -> String {
+    pub fn url(
+        meta: &ProviderMetadata,
+        config: &AuthConfig,
+        pending: &PendingAuthorization,
+        code_challenge: &str,
+    ) -> String {
         let scope = config.scope();
         let query = form_encode(&[
             ("response_type", "code"),

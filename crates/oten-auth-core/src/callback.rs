@@ -184,16 +184,23 @@ mod tests {
         assert_eq!(check("code=c&state=s1", None, false, 2_000), Err(CallbackError::UnknownState));
         assert_eq!(check("code=c&state=s2", Some(&p), false, 2_000), Err(CallbackError::StateMismatch));
         assert_eq!(check("code=c&state=s1", Some(&p), false, 1_000 + 600_000), Err(CallbackError::Expired));
-        assert_eq!(check("code=c&state=s1&iss=https%3A%2F%2Fevil.test", Some(&p), false, 2_000), Err(CallbackError::WrongIssuer));
+        assert_eq!(
+            check("code=c&state=s1&iss=https%3A%2F%2Fevil.test", Some(&p), false, 2_000),
+            Err(CallbackError::WrongIssuer)
+        );
         assert_eq!(check("code=c&state=s1", Some(&p), true, 2_000), Err(CallbackError::WrongIssuer));
         assert_eq!(check("state=s1", Some(&p), false, 2_000), Err(CallbackError::MissingCode));
-        let denied = check("error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s1", Some(&p), false, 2_000);
+        let denied =
+            check("error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s1", Some(&p), false, 2_000);
         let e = denied.unwrap_err();
         assert_eq!(e.to_string(), "Sign-in was cancelled or denied: <b>no</b>");
         // A crafted error link without this tab's state shows no attacker text.
         let crafted = check("error=access_denied&error_description=Call+0800-SCAM&state=guess", Some(&p), false, 2_000);
         assert_eq!(crafted, Err(CallbackError::StateMismatch));
-        assert_eq!(check("error=access_denied&error_description=x", None, false, 2_000), Err(CallbackError::MissingState));
+        assert_eq!(
+            check("error=access_denied&error_description=x", None, false, 2_000),
+            Err(CallbackError::MissingState)
+        );
         let foreign = check("error=access_denied&state=s1&iss=https%3A%2F%2Fevil.test", Some(&p), false, 2_000);
         assert_eq!(foreign, Err(CallbackError::WrongIssuer));
     }

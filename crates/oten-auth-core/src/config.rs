@@ -268,7 +268,10 @@ mod tests {
         assert_eq!(field_of(&format!(r#"{{{ok},"refresh_buffer_secs":-1}}"#)).as_deref(), Some("refresh_buffer_secs"));
         assert_eq!(field_of(&format!(r#"{{{ok},"client_secret":"s"}}"#)).as_deref(), Some("client_secret"));
         assert_eq!(field_of(&format!(r#"{{{ok},"clientid":"s"}}"#)).as_deref(), Some("clientid"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"endpoints":{{"token_endpoint":"ftp://x"}}}}"#)).as_deref(), Some("token_endpoint"));
+        assert_eq!(
+            field_of(&format!(r#"{{{ok},"endpoints":{{"token_endpoint":"ftp://x"}}}}"#)).as_deref(),
+            Some("token_endpoint")
+        );
         assert!(matches!(AuthConfig::from_json("[]"), Err(ConfigError::NotJson(_))));
         assert!(matches!(AuthConfig::from_json(""), Err(ConfigError::NotJson(_))));
     }

@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn overrides_win_and_bad_documents_fail() {
-        let m = ProviderMetadata::parse(DOC, &config(r#","endpoints":{"token_endpoint":"http://127.0.0.1:7000/t"}"#)).unwrap();
+        let m = ProviderMetadata::parse(DOC, &config(r#","endpoints":{"token_endpoint":"http://127.0.0.1:7000/t"}"#))
+            .unwrap();
         assert_eq!(m.token_endpoint, "http://127.0.0.1:7000/t");
         assert!(m.authorization_response_iss_parameter_supported);
         assert!(matches!(ProviderMetadata::parse("<html>", &config("")), Err(DiscoveryError::Malformed(_))));

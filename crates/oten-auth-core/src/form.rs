@@ -67,16 +67,14 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             b => out.push(b),
         }
@@ -107,6 +105,9 @@ mod tests {
         assert_eq!(percent_decode("%zz", false), "%zz");
         assert_eq!(percent_decode("%41", false), "A");
         assert_eq!(percent_decode("%ff", false), "\u{FFFD}");
-        assert_eq!(parse_query("a&&b=1&=2"), vec![("a".into(), "".into()), ("b".into(), "1".into()), ("".into(), "2".into())]);
+        assert_eq!(
+            parse_query("a&&b=1&=2"),
+            vec![("a".into(), "".into()), ("b".into(), "1".into()), ("".into(), "2".into())]
+        );
     }
 }

@@ -370,10 +370,9 @@ async fn run_refresh(weak: Weak<Inner>, generation: u64, tokens: Option<TokenSet
     let (request, transport) = {
         let inner = weak.upgrade().ok_or(AuthError::Superseded)?;
         match tokens.as_ref().map(|t| (t, &t.refresh_token)) {
-            Some((_, Some(rt))) => (
-                refresh_request(&inner.config.token_endpoint, &inner.config.client_id, rt),
-                inner.transport.clone(),
-            ),
+            Some((_, Some(rt))) => {
+                (refresh_request(&inner.config.token_endpoint, &inner.config.client_id, rt), inner.transport.clone())
+            }
             Some((_, None)) => {
                 let error = AuthError::SessionEnded { oauth: None };
                 return TokenManager { inner }.finish_refresh(generation, Err(error));

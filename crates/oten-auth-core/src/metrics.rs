@@ -151,7 +151,11 @@ impl Metrics {
             usage: c
                 .usage
                 .iter()
-                .map(|((endpoint, status), count)| EndpointUsage { endpoint: endpoint.clone(), status: *status, count: *count })
+                .map(|((endpoint, status), count)| EndpointUsage {
+                    endpoint: endpoint.clone(),
+                    status: *status,
+                    count: *count,
+                })
                 .collect(),
             expirations: c.expirations,
         }
@@ -218,10 +222,13 @@ mod tests {
         m.record(MetricEvent::RefreshFailed { reason: "network" });
         m.record(MetricEvent::TokenExpired);
         let s = m.snapshot();
-        assert_eq!(s.usage, vec![
-            EndpointUsage { endpoint: "/api/user/profile".into(), status: 200, count: 2 },
-            EndpointUsage { endpoint: "/api/user/profile".into(), status: 401, count: 1 },
-        ]);
+        assert_eq!(
+            s.usage,
+            vec![
+                EndpointUsage { endpoint: "/api/user/profile".into(), status: 200, count: 2 },
+                EndpointUsage { endpoint: "/api/user/profile".into(), status: 401, count: 1 },
+            ]
+        );
         assert_eq!(s.refresh_failures(), 1);
         assert_eq!(s.expirations, 1);
         assert_eq!(s.api_calls(), 3);

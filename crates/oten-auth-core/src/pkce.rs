@@ -183,22 +183,10 @@ mod tests {
 
     #[test]
     fn entropy_bounds() {
-        assert_eq!(
-            PkceVerifier::from_random_bytes(&[0; 31]),
-            Err(PkceError::WrongEntropyLength(31))
-        );
-        assert_eq!(
-            PkceVerifier::from_random_bytes(&[0; 32]).map(|v| v.as_str().len()),
-            Ok(43)
-        );
-        assert_eq!(
-            PkceVerifier::from_random_bytes(&[0; 96]).map(|v| v.as_str().len()),
-            Ok(128)
-        );
-        assert_eq!(
-            PkceVerifier::from_random_bytes(&[0; 97]),
-            Err(PkceError::WrongEntropyLength(97))
-        );
+        assert_eq!(PkceVerifier::from_random_bytes(&[0; 31]), Err(PkceError::WrongEntropyLength(31)));
+        assert_eq!(PkceVerifier::from_random_bytes(&[0; 32]).map(|v| v.as_str().len()), Ok(43));
+        assert_eq!(PkceVerifier::from_random_bytes(&[0; 96]).map(|v| v.as_str().len()), Ok(128));
+        assert_eq!(PkceVerifier::from_random_bytes(&[0; 97]), Err(PkceError::WrongEntropyLength(97)));
     }
 
     #[test]
@@ -208,14 +196,8 @@ mod tests {
         assert!(PkceVerifier::parse("a".repeat(128)).is_ok());
         assert_eq!(PkceVerifier::parse("a".repeat(129)), Err(PkceError::WrongLength(129)));
         assert!(PkceVerifier::parse(format!("{}.~-_", "a".repeat(40))).is_ok());
-        assert_eq!(
-            PkceVerifier::parse(format!("{}+", "a".repeat(43))),
-            Err(PkceError::InvalidCharacter)
-        );
-        assert_eq!(
-            PkceVerifier::parse(format!("{}=", "a".repeat(43))),
-            Err(PkceError::InvalidCharacter)
-        );
+        assert_eq!(PkceVerifier::parse(format!("{}+", "a".repeat(43))), Err(PkceError::InvalidCharacter));
+        assert_eq!(PkceVerifier::parse(format!("{}=", "a".repeat(43))), Err(PkceError::InvalidCharacter));
     }
 
     #[test]

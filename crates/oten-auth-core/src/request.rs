@@ -139,7 +139,10 @@ mod tests {
         assert!(o(429, "").unwrap_err().is_retryable());
         assert!(o(400, r#"{"error":"invalid_request"}"#).unwrap_err().is_retryable());
         assert!(matches!(o(200, "{not json").unwrap_err(), AuthError::MalformedResponse(_)));
-        assert!(matches!(o(200, r#"{"access_token":"a","token_type":"mac"}"#).unwrap_err(), AuthError::MalformedResponse(_)));
+        assert!(matches!(
+            o(200, r#"{"access_token":"a","token_type":"mac"}"#).unwrap_err(),
+            AuthError::MalformedResponse(_)
+        ));
         let net = token_endpoint_outcome(Err(TransportError::Network("offline".into())), 0, None).unwrap_err();
         assert_eq!(net, AuthError::Network("offline".into()));
         assert_eq!(token_endpoint_outcome(Err(TransportError::Timeout), 0, None).unwrap_err(), AuthError::Timeout);

@@ -117,7 +117,9 @@ impl Transport for FakeTransport {
         if self.gated {
             let (tx, rx) = oneshot::channel();
             self.waiting.borrow_mut().push_back(tx);
-            return rx.map(|r| r.unwrap_or_else(|_| Err(TransportError::Network("request dropped".into())))).boxed_local();
+            return rx
+                .map(|r| r.unwrap_or_else(|_| Err(TransportError::Network("request dropped".into()))))
+                .boxed_local();
         }
         let answer = match self.script.borrow_mut().pop_front() {
             Some(a) => a,

@@ -241,7 +241,10 @@ mod tests {
     fn access_token_must_be_a_non_empty_string() {
         assert_eq!(parse(r#"{"token_type":"Bearer"}"#), Err(TokenResponseError::MissingAccessToken));
         assert_eq!(parse(r#"{"access_token":null}"#), Err(TokenResponseError::MissingAccessToken));
-        assert!(matches!(parse(r#"{"access_token":12}"#), Err(TokenResponseError::InvalidField { field: "access_token", .. })));
+        assert!(matches!(
+            parse(r#"{"access_token":12}"#),
+            Err(TokenResponseError::InvalidField { field: "access_token", .. })
+        ));
         assert!(matches!(parse(r#"{"access_token":""}"#), Err(TokenResponseError::InvalidField { .. })));
         assert_eq!(parse("[1]"), Err(TokenResponseError::NotAnObject));
         assert_eq!(parse("<html>"), Err(TokenResponseError::NotAnObject));
@@ -275,13 +278,16 @@ mod tests {
     #[test]
     fn refresh_answer_without_refresh_token_keeps_the_old_one() {
         let first = parse(r#"{"access_token":"a","refresh_token":"r1","id_token":"i1","scope":"s"}"#).unwrap();
-        let second = TokenSet::parse_token_response(r#"{"access_token":"b","expires_in":60}"#, NOW + 1, Some(&first)).unwrap();
+        let second =
+            TokenSet::parse_token_response(r#"{"access_token":"b","expires_in":60}"#, NOW + 1, Some(&first)).unwrap();
         assert_eq!(second.refresh_token.unwrap().expose(), "r1");
         assert_eq!(second.id_token.unwrap().expose(), "i1");
-        let with_new_id = TokenSet::parse_token_response(r#"{"access_token":"b","id_token":"i2"}"#, NOW, Some(&first)).unwrap();
+        let with_new_id =
+            TokenSet::parse_token_response(r#"{"access_token":"b","id_token":"i2"}"#, NOW, Some(&first)).unwrap();
         assert_eq!(with_new_id.id_token.unwrap().expose(), "i1", "the unverified refreshed ID token is not kept");
         assert_eq!(second.scope.as_deref(), Some("s"));
-        let rotated = TokenSet::parse_token_response(r#"{"access_token":"b","refresh_token":"r2"}"#, NOW, Some(&first)).unwrap();
+        let rotated =
+            TokenSet::parse_token_response(r#"{"access_token":"b","refresh_token":"r2"}"#, NOW, Some(&first)).unwrap();
         assert_eq!(rotated.refresh_token.unwrap().expose(), "r2");
         assert!(parse(r#"{"access_token":"a","refresh_token":7}"#).is_err());
     }

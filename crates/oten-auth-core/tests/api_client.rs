@@ -116,7 +116,11 @@ fn many_failing_requests_redirect_only_once() {
     let mut pool = LocalPool::new();
     for _ in 0..20 {
         let c = r.client.clone();
-        pool.spawner().spawn_local(async move { let _ = c.get(&format!("{API}/api/user/profile")).await; }).unwrap();
+        pool.spawner()
+            .spawn_local(async move {
+                let _ = c.get(&format!("{API}/api/user/profile")).await;
+            })
+            .unwrap();
     }
     pool.run_until_stalled();
     assert_eq!(r.nav.visits.borrow().len(), 1);
@@ -144,9 +148,16 @@ fn server_errors_and_network_errors_neither_clear_nor_redirect() {
 
     let t = Rc::new(FakeTransport::default());
     t.push(Err(TransportError::Network("offline".into())));
-    let manager = TokenManager::new(ManagerConfig::new(TOKEN_URL, "spa"), Rc::new(FakeClock::new(T0)),
-        Rc::new(MemoryStore::default()), t.clone(), Metrics::default());
-    manager.sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap()).unwrap();
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()),
+        t.clone(),
+        Metrics::default(),
+    );
+    manager
+        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
+        .unwrap();
     let nav = Rc::new(Nav::default());
     let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
     assert!(matches!(block_on(client.get(&format!("{API}/x"))), Err(ApiError::Transport(_))));
@@ -158,7 +169,9 @@ fn server_errors_and_network_errors_neither_clear_nor_redirect() {
 #[test]
 fn other_origins_never_get_the_token() {
     let r = rig(|_, _| 401);
-    for url in ["https://cdn.test/lib.js", "https://api.test.evil.test/x", "http://api.test/x", "https://api.test:8443/x"] {
+    for url in
+        ["https://cdn.test/lib.js", "https://api.test.evil.test/x", "http://api.test/x", "https://api.test:8443/x"]
+    {
         let mut req = HttpRequest::new(Method::Get, url);
         req.set_header("Authorization", "Bearer smuggled");
         let answer = block_on(r.client.send(req)).unwrap();
@@ -202,9 +215,16 @@ fn a_refresh_that_ends_the_session_redirects_once() {
             HttpResponse::new(401, "")
         })
     }));
-    let manager = TokenManager::new(ManagerConfig::new(TOKEN_URL, "spa"), Rc::new(FakeClock::new(T0)),
-        Rc::new(MemoryStore::default()), transport.clone(), Metrics::default());
-    manager.sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap()).unwrap();
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()),
+        transport.clone(),
+        Metrics::default(),
+    );
+    manager
+        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
+        .unwrap();
     let nav = Rc::new(Nav { path: RefCell::new("/profile".into()), ..Nav::default() });
     let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
     let e = block_on(client.get(&format!("{API}/x"))).unwrap_err();
@@ -256,7 +276,11 @@ fn a_second_401_hands_the_tokens_out_for_revocation() {
     let r = rig(|_, _| 401);
     let discarded = Rc::new(Cell::new(0));
     let seen = discarded.clone();
-    r.client.manager().subscribe(move |e| if matches!(e, SessionEvent::Discarded(_)) { seen.set(seen.get() + 1) });
+    r.client.manager().subscribe(move |e| {
+        if matches!(e, SessionEvent::Discarded(_)) {
+            seen.set(seen.get() + 1)
+        }
+    });
     assert!(block_on(r.client.get(&format!("{API}/x"))).is_err());
     assert_eq!(discarded.get(), 1);
 }

@@ -54,7 +54,10 @@ fn tokens(access: &str, refresh: Option<&str>, expires_in: i64, now: i64) -> Tok
 
 fn ok_answer(access: &str, refresh: Option<&str>, expires_in: i64) -> Result<HttpResponse, TransportError> {
     let rt = refresh.map(|r| format!(r#","refresh_token":"{r}""#)).unwrap_or_default();
-    Ok(HttpResponse::new(200, format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{expires_in}{rt}}}"#)))
+    Ok(HttpResponse::new(
+        200,
+        format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{expires_in}{rt}}}"#),
+    ))
 }
 
 fn get(r: &Rig) -> Result<String, AuthError> {
@@ -100,11 +103,14 @@ fn refresh_request_is_a_form_post_with_the_refresh_token() {
     assert_eq!(req.url, ENDPOINT);
     assert_eq!(req.header_value("Content-Type"), Some("application/x-www-form-urlencoded"));
     let form = parse_query(req.body.as_deref().unwrap());
-    assert_eq!(form, vec![
-        ("grant_type".into(), "refresh_token".into()),
-        ("refresh_token".into(), "r/1+".into()),
-        ("client_id".into(), "spa-dev".into()),
-    ]);
+    assert_eq!(
+        form,
+        vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("refresh_token".into(), "r/1+".into()),
+            ("client_id".into(), "spa-dev".into()),
+        ]
+    );
     // The answer had no refresh_token: the old one is kept, in memory and in storage.
     assert_eq!(r.manager.tokens().unwrap().refresh_token.unwrap().expose(), "r/1+");
     assert!(r.store.raw().unwrap().contains(r#""refresh_token":"r/1+""#));
@@ -236,10 +242,15 @@ fn a_refresh_finishing_after_sign_out_is_discarded() {
     assert!(r.manager.tokens().is_none());
     assert_eq!(r.store.raw(), None, "nothing stored after sign-out");
     // The late tokens are handed out for revocation, never stored.
-    let discarded: Vec<_> = r.events.borrow().iter().filter_map(|e| match e {
-        SessionEvent::Discarded(t) => Some(t.refresh_token.clone().unwrap().expose().to_owned()),
-        _ => None,
-    }).collect();
+    let discarded: Vec<_> = r
+        .events
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Discarded(t) => Some(t.refresh_token.clone().unwrap().expose().to_owned()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(discarded, vec!["r2".to_string()]);
 }
 
@@ -250,7 +261,11 @@ fn a_refresh_finishing_after_a_new_sign_in_is_discarded() {
     r.clock.advance(60_000);
     let mut pool = LocalPool::new();
     let m = r.manager.clone();
-    pool.spawner().spawn_local(async move { let _ = m.get_valid_access_token().await; }).unwrap();
+    pool.spawner()
+        .spawn_local(async move {
+            let _ = m.get_valid_access_token().await;
+        })
+        .unwrap();
     pool.run_until_stalled();
     r.manager.sign_in(tokens("bob", Some("rb"), 3600, T0 + 60_000)).unwrap();
     r.transport.release(ok_answer("alice-late", Some("r2"), 60));
@@ -261,7 +276,13 @@ fn a_refresh_finishing_after_a_new_sign_in_is_discarded() {
 
 #[test]
 fn corrupt_storage_is_cleared_and_means_signed_out() {
-    for raw in ["{not json", "[]", r#"{"v":1,"access_token":42}"#, r#"{"v":1,"access_token":"a","token_type":"Bearer","expires_at":"x","stored_at":1}"#, "\u{0}\u{ffff}"] {
+    for raw in [
+        "{not json",
+        "[]",
+        r#"{"v":1,"access_token":42}"#,
+        r#"{"v":1,"access_token":"a","token_type":"Bearer","expires_at":"x","stored_at":1}"#,
+        "\u{0}\u{ffff}",
+    ] {
         let r = rig_with(FakeTransport::default(), MemoryStore::with_raw(raw));
         assert_eq!(get(&r), Err(AuthError::NotSignedIn), "{raw}");
         assert_eq!(r.store.raw(), None, "cleared: {raw}");
@@ -301,10 +322,8 @@ fn events_and_generation_follow_the_session() {
     get(&r).unwrap();
     r.manager.sign_out();
     assert_eq!(r.manager.generation(), g0 + 2);
-    assert_eq!(*r.events.borrow(), vec![
-        SessionEvent::SignedIn,
-        SessionEvent::RefreshStarted,
-        SessionEvent::Refreshed,
-        SessionEvent::SignedOut,
-    ]);
+    assert_eq!(
+        *r.events.borrow(),
+        vec![SessionEvent::SignedIn, SessionEvent::RefreshStarted, SessionEvent::Refreshed, SessionEvent::SignedOut,]
+    );
 }

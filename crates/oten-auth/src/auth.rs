@@ -12,8 +12,8 @@ use oten_auth_core::id_token::{IdTokenError, IdTokenExpectations, JwkSet};
 use oten_auth_core::{
     base64url, code_exchange_request, revocation_request, token_endpoint_outcome, ApiClient, AuthConfig,
     AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, ManagerConfig, Metrics, Navigator,
-    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, SessionEvent, TokenManager, TokenSet, TokenStore,
-    Transport,
+    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, SessionEvent, TokenManager, TokenSet,
+    TokenStore, Transport,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -91,7 +91,8 @@ impl Auth {
     pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, parts: AuthParts) -> Self {
         let manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
             .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs));
-        let manager = TokenManager::new(manager_config, parts.clock, parts.store, parts.transport.clone(), parts.metrics);
+        let manager =
+            TokenManager::new(manager_config, parts.clock, parts.store, parts.transport.clone(), parts.metrics);
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
         // Tokens the manager threw away without storing (a refresh that finished after sign-out, a session an
         // API refused) may still be live at the IdP: revoke them.
@@ -109,7 +110,14 @@ impl Auth {
             }
         });
         Self {
-            inner: Rc::new(Inner { config, metadata, manager, client, navigator: parts.navigator, jwks: RefCell::new(None) }),
+            inner: Rc::new(Inner {
+                config,
+                metadata,
+                manager,
+                client,
+                navigator: parts.navigator,
+                jwks: RefCell::new(None),
+            }),
         }
     }
 
@@ -191,7 +199,11 @@ impl Auth {
         Ok(pending.return_to)
     }
 
-    async fn verify(&self, token: &str, expect: &IdTokenExpectations) -> Result<oten_auth_core::id_token::IdTokenClaims, IdTokenError> {
+    async fn verify(
+        &self,
+        token: &str,
+        expect: &IdTokenExpectations,
+    ) -> Result<oten_auth_core::id_token::IdTokenClaims, IdTokenError> {
         // Keys are cached for the page; an unknown key id with cached keys fetches them again once (rotation).
         let cached = self.inner.jwks.borrow().clone();
         if let Some(jwks) = cached {

@@ -32,7 +32,12 @@ pub fn RequireAuth(
     let navigate = use_navigate();
     Effect::new(move |_| {
         if auth.status.get() == AuthStatus::SignedOut {
-            let here = format!("{}{}{}", location.pathname.get_untracked(), location.search.get_untracked(), location.hash.get_untracked());
+            let here = format!(
+                "{}{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked(),
+                location.hash.get_untracked()
+            );
             navigate(&login_url(&here), NavigateOptions { replace: true, ..Default::default() });
         }
     });
@@ -40,10 +45,14 @@ pub fn RequireAuth(
     move || match auth.status.get() {
         AuthStatus::SignedIn => children.read_value()().into_any(),
         AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
-        AuthStatus::SigningOut => view! { <p class="auth-loading" data-testid="auth-signing-out">"Signing you out…"</p> }.into_any(),
+        AuthStatus::SigningOut => {
+            view! { <p class="auth-loading" data-testid="auth-signing-out">"Signing you out…"</p> }.into_any()
+        }
         AuthStatus::Loading | AuthStatus::SignedOut => match &loading {
             Some(l) => l.run(),
-            None => view! { <p class="auth-loading" data-testid="auth-loading">"Restoring your session…"</p> }.into_any(),
+            None => {
+                view! { <p class="auth-loading" data-testid="auth-loading">"Restoring your session…"</p> }.into_any()
+            }
         },
     }
 }
@@ -73,7 +82,8 @@ pub fn LoginRedirect() -> impl IntoView {
     let navigate = use_navigate();
     let started = StoredValue::new(false);
     Effect::new(move |_| {
-        let return_to = sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
+        let return_to =
+            sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
         match auth.status.get() {
             AuthStatus::SignedIn => navigate(&return_to, NavigateOptions { replace: true, ..Default::default() }),
             AuthStatus::SignedOut if !started.get_value() => {
@@ -87,7 +97,9 @@ pub fn LoginRedirect() -> impl IntoView {
         AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
         _ => match auth.last_error.get() {
             Some(e) => view! { <AuthProblem message=e/> }.into_any(),
-            None => view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any(),
+            None => {
+                view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any()
+            }
         },
     }
 }

@@ -56,9 +56,8 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
 async fn send(request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
     let controller = AbortController::new().map_err(|_| TransportError::Network("fetch is unavailable".into()))?;
     let signal = controller.signal();
-    let mut builder = builder(request.method, &request.url)
-        .credentials(RequestCredentials::Omit)
-        .abort_signal(Some(&signal));
+    let mut builder =
+        builder(request.method, &request.url).credentials(RequestCredentials::Omit).abort_signal(Some(&signal));
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }

@@ -37,8 +37,8 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod webcrypto;
 pub mod scheduler;
+pub mod webcrypto;
 
 mod auth;
 mod browser_clock;

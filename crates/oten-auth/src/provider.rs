@@ -37,7 +37,9 @@ pub async fn load_metadata(
     if let Some(meta) = ProviderMetadata::from_config(config) {
         return Ok(meta);
     }
-    if let Some(cached) = read_item(DISCOVERY_KEY).ok().flatten().and_then(|t| serde_json::from_str::<CachedMetadata>(&t).ok()) {
+    if let Some(cached) =
+        read_item(DISCOVERY_KEY).ok().flatten().and_then(|t| serde_json::from_str::<CachedMetadata>(&t).ok())
+    {
         let fresh = now_ms >= cached.fetched_at && now_ms - cached.fetched_at < DISCOVERY_TTL_MS;
         if fresh && cached.metadata.issuer == config.issuer {
             // Re-apply the overrides and checks to the cached copy as well.

@@ -73,9 +73,7 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
     let crypto = crypto()?;
     let mut bytes = vec![0u8; n];
     for chunk in bytes.chunks_mut(MAX_RANDOM_CHUNK) {
-        crypto
-            .get_random_values_with_u8_array(chunk)
-            .map_err(|e| js_error("getRandomValues", &e))?;
+        crypto.get_random_values_with_u8_array(chunk).map_err(|e| js_error("getRandomValues", &e))?;
     }
     Ok(bytes)
 }
@@ -91,17 +89,12 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
 /// # Ok(()) }
 /// ```
 pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
-    let promise = subtle()?
-        .digest_with_str_and_u8_array("SHA-256", data)
-        .map_err(|e| js_error("digest", &e))?;
+    let promise = subtle()?.digest_with_str_and_u8_array("SHA-256", data).map_err(|e| js_error("digest", &e))?;
     let buffer = JsFuture::from(promise).await.map_err(|e| js_error("digest", &e))?;
     Uint8Array::new(&buffer)
         .to_vec()
         .try_into()
-        .map_err(|_| CryptoError::Operation {
-            operation: "digest",
-            message: "unexpected digest length".into(),
-        })
+        .map_err(|_| CryptoError::Operation { operation: "digest", message: "unexpected digest length".into() })
 }
 
 /// A fresh PKCE pair: a verifier from 32 random bytes (43 characters) and its `S256` code challenge.
@@ -115,10 +108,8 @@ pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
 /// # Ok(()) }
 /// ```
 pub async fn pkce_pair() -> Result<(PkceVerifier, String), CryptoError> {
-    let verifier = PkceVerifier::from_random_bytes(&random_bytes(32)?).map_err(|e| CryptoError::Operation {
-        operation: "getRandomValues",
-        message: e.to_string(),
-    })?;
+    let verifier = PkceVerifier::from_random_bytes(&random_bytes(32)?)
+        .map_err(|e| CryptoError::Operation { operation: "getRandomValues", message: e.to_string() })?;
     let digest = sha256(verifier.as_str().as_bytes()).await?;
     Ok((verifier, code_challenge_from_digest(&digest)))
 }
@@ -145,18 +136,15 @@ pub async fn verify_jws(
     signing_input: &[u8],
     signature: &[u8],
 ) -> Result<bool, CryptoError> {
-    jwk.check_usable_for(alg)
-        .map_err(|_| CryptoError::KeyMismatch(alg.as_str()))?;
+    jwk.check_usable_for(alg).map_err(|_| CryptoError::KeyMismatch(alg.as_str()))?;
     if matches!(alg, JwsAlgorithm::EdDsa | JwsAlgorithm::Es256) && signature.len() != 64 {
         return Ok(false);
     }
     let subtle = subtle()?;
     let (import_alg, verify_alg, members): (Object, Object, &[(&str, &Option<String>)]) = match alg {
-        JwsAlgorithm::EdDsa => (
-            object(&[("name", "Ed25519")])?,
-            object(&[("name", "Ed25519")])?,
-            &[("crv", &jwk.crv), ("x", &jwk.x)],
-        ),
+        JwsAlgorithm::EdDsa => {
+            (object(&[("name", "Ed25519")])?, object(&[("name", "Ed25519")])?, &[("crv", &jwk.crv), ("x", &jwk.x)])
+        }
         JwsAlgorithm::Es256 => (
             object(&[("name", "ECDSA"), ("namedCurve", "P-256")])?,
             object(&[("name", "ECDSA"), ("hash", "SHA-256")])?,
@@ -210,9 +198,8 @@ pub async fn verify_id_token(
 ) -> Result<IdTokenClaims, IdTokenError> {
     let jwt = decode_jwt(token)?;
     let jwk = select_key(jwks, jwt.header())?;
-    let verified = verify_jws(jwk, jwt.header().alg, jwt.signing_input(), jwt.signature())
-        .await
-        .map_err(|e| match e {
+    let verified =
+        verify_jws(jwk, jwt.header().alg, jwt.signing_input(), jwt.signature()).await.map_err(|e| match e {
             CryptoError::KeyMismatch(_) => IdTokenError::KeyMismatch,
             other => IdTokenError::Crypto(other.to_string()),
         })?;
@@ -253,11 +240,7 @@ fn set(object: &Object, name: &str, value: &str) -> Result<(), CryptoError> {
 
 /// `"Name: message"` of a JavaScript error (a `DOMException` for WebCrypto), without any key or data.
 fn js_error(operation: &'static str, error: &JsValue) -> CryptoError {
-    let text = |key: &str| {
-        Reflect::get(error, &JsValue::from_str(key))
-            .ok()
-            .and_then(|v| v.as_string())
-    };
+    let text = |key: &str| Reflect::get(error, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
     let message = match (text("name"), text("message")) {
         (Some(name), Some(message)) if !message.is_empty() => format!("{name}: {message}"),
         (Some(name), _) => name,

@@ -54,9 +54,7 @@ async fn generate(alg: JwsAlgorithm, kid: &str) -> Signer {
     let pair = JsFuture::from(pair).await.unwrap();
     let public: CryptoKey = Reflect::get(&pair, &"publicKey".into()).unwrap().unchecked_into();
     let private: CryptoKey = Reflect::get(&pair, &"privateKey".into()).unwrap().unchecked_into();
-    let exported = JsFuture::from(subtle().export_key("jwk", &public).unwrap())
-        .await
-        .unwrap();
+    let exported = JsFuture::from(subtle().export_key("jwk", &public).unwrap()).await.unwrap();
     let text: String = js_sys::JSON::stringify(&exported).unwrap().into();
     let mut jwk: Jwk = serde_json::from_str(&text).unwrap();
     // Publish it the way an IdP's jwks_uri does.
@@ -73,9 +71,7 @@ async fn sign_bytes(signer: &Signer, data: &[u8]) -> Vec<u8> {
         JwsAlgorithm::Es256 => object(json!({"name": "ECDSA", "hash": "SHA-256"})),
         JwsAlgorithm::Rs256 => object(json!({"name": "RSASSA-PKCS1-v1_5"})),
     };
-    let promise = subtle()
-        .sign_with_object_and_u8_array(&params, &signer.private, data)
-        .unwrap();
+    let promise = subtle().sign_with_object_and_u8_array(&params, &signer.private, data).unwrap();
     Uint8Array::new(&JsFuture::from(promise).await.unwrap()).to_vec()
 }
 
@@ -117,9 +113,7 @@ fn expect() -> IdTokenExpectations {
 }
 
 fn jwks(signers: &[&Signer]) -> JwkSet {
-    JwkSet {
-        keys: signers.iter().map(|s| s.jwk.clone()).collect(),
-    }
+    JwkSet { keys: signers.iter().map(|s| s.jwk.clone()).collect() }
 }
 
 async fn verify(token: &str, keys: &JwkSet) -> Result<IdTokenClaims, IdTokenError> {
@@ -169,11 +163,7 @@ async fn refuses_a_flipped_signature_byte_for_each_algorithm() {
         let mut bytes = base64url::decode(signature).unwrap();
         bytes[10] ^= 0x01;
         let tampered = format!("{input}.{}", base64url::encode(&bytes));
-        assert_eq!(
-            verify(&tampered, &jwks(&[&signer])).await,
-            Err(IdTokenError::BadSignature),
-            "{alg:?}"
-        );
+        assert_eq!(verify(&tampered, &jwks(&[&signer])).await, Err(IdTokenError::BadSignature), "{alg:?}");
     }
 }
 
@@ -185,16 +175,8 @@ async fn refuses_tampered_claims() {
     let forged = claims_with(|c| {
         c.insert("sub".into(), json!("admin"));
     });
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        base64url::encode(forged.to_string().as_bytes()),
-        parts[2]
-    );
-    assert_eq!(
-        verify(&tampered, &jwks(&[&signer])).await,
-        Err(IdTokenError::BadSignature)
-    );
+    let tampered = format!("{}.{}.{}", parts[0], base64url::encode(forged.to_string().as_bytes()), parts[2]);
+    assert_eq!(verify(&tampered, &jwks(&[&signer])).await, Err(IdTokenError::BadSignature));
 }
 
 #[wasm_bindgen_test]
@@ -204,10 +186,7 @@ async fn refuses_wrong_length_signatures() {
     let signature = sign_bytes(&signer, input).await;
     assert_eq!(signature.len(), 64, "WebCrypto ECDSA signatures are raw r||s");
     assert_eq!(verify_jws(&signer.jwk, signer.alg, input, &signature).await, Ok(true));
-    assert_eq!(
-        verify_jws(&signer.jwk, signer.alg, input, &signature[..63]).await,
-        Ok(false)
-    );
+    assert_eq!(verify_jws(&signer.jwk, signer.alg, input, &signature[..63]).await, Ok(false));
     let mut longer = signature.clone();
     longer.push(0);
     assert_eq!(verify_jws(&signer.jwk, signer.alg, input, &longer).await, Ok(false));
@@ -221,10 +200,7 @@ async fn refuses_alg_none() {
         base64url::encode(json!({"alg": "none", "kid": "k1"}).to_string().as_bytes()),
         base64url::encode(claims().to_string().as_bytes())
     );
-    assert_eq!(
-        verify(&unsigned, &jwks(&[&signer])).await,
-        Err(IdTokenError::UnsupportedAlgorithm("none".into()))
-    );
+    assert_eq!(verify(&unsigned, &jwks(&[&signer])).await, Err(IdTokenError::UnsupportedAlgorithm("none".into())));
 }
 
 #[wasm_bindgen_test]
@@ -247,10 +223,7 @@ async fn refuses_a_token_signed_by_another_key_with_the_same_kid() {
     let published = generate(JwsAlgorithm::EdDsa, "k1").await;
     let attacker = generate(JwsAlgorithm::EdDsa, "k1").await;
     let token = sign(&attacker, header(&attacker), claims()).await;
-    assert_eq!(
-        verify(&token, &jwks(&[&published])).await,
-        Err(IdTokenError::BadSignature)
-    );
+    assert_eq!(verify(&token, &jwks(&[&published])).await, Err(IdTokenError::BadSignature));
 }
 
 #[wasm_bindgen_test]
@@ -259,34 +232,13 @@ async fn refuses_bad_claims_even_when_the_signature_is_good() {
     let keys = jwks(&[&signer]);
     let now = now();
     let cases: Vec<(Value, IdTokenError)> = vec![
-        (
-            claims_with(|c| drop(c.insert("iss".into(), json!("https://evil.test")))),
-            IdTokenError::WrongIssuer,
-        ),
-        (
-            claims_with(|c| drop(c.insert("aud".into(), json!("another-client")))),
-            IdTokenError::WrongAudience,
-        ),
-        (
-            claims_with(|c| drop(c.insert("nonce".into(), json!("other-nonce")))),
-            IdTokenError::WrongNonce,
-        ),
-        (
-            claims_with(|c| drop(c.remove("nonce"))),
-            IdTokenError::MissingClaim("nonce"),
-        ),
-        (
-            claims_with(|c| drop(c.insert("exp".into(), json!(now - 3600)))),
-            IdTokenError::Expired,
-        ),
-        (
-            claims_with(|c| drop(c.insert("iat".into(), json!(now + 3600)))),
-            IdTokenError::IssuedInFuture,
-        ),
-        (
-            claims_with(|c| drop(c.insert("aud".into(), json!([CLIENT, "api"])))),
-            IdTokenError::MissingAzp,
-        ),
+        (claims_with(|c| drop(c.insert("iss".into(), json!("https://evil.test")))), IdTokenError::WrongIssuer),
+        (claims_with(|c| drop(c.insert("aud".into(), json!("another-client")))), IdTokenError::WrongAudience),
+        (claims_with(|c| drop(c.insert("nonce".into(), json!("other-nonce")))), IdTokenError::WrongNonce),
+        (claims_with(|c| drop(c.remove("nonce"))), IdTokenError::MissingClaim("nonce")),
+        (claims_with(|c| drop(c.insert("exp".into(), json!(now - 3600)))), IdTokenError::Expired),
+        (claims_with(|c| drop(c.insert("iat".into(), json!(now + 3600)))), IdTokenError::IssuedInFuture),
+        (claims_with(|c| drop(c.insert("aud".into(), json!([CLIENT, "api"])))), IdTokenError::MissingAzp),
     ];
     for (claims, error) in cases {
         let token = sign(&signer, header(&signer), claims).await;
@@ -311,16 +263,10 @@ async fn pkce_pairs_are_valid_and_unique() {
     let (v1, c1) = pkce_pair().await.unwrap();
     let (v2, c2) = pkce_pair().await.unwrap();
     assert!(v1.as_str().len() >= 43 && v1.as_str().len() <= 128);
-    assert!(v1
-        .as_str()
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    assert!(v1.as_str().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
     assert_ne!(v1, v2);
     assert_ne!(c1, c2);
-    assert_eq!(
-        c1,
-        code_challenge_from_digest(&sha256(v1.as_str().as_bytes()).await.unwrap())
-    );
+    assert_eq!(c1, code_challenge_from_digest(&sha256(v1.as_str().as_bytes()).await.unwrap()));
     assert_eq!(c1.len(), 43);
 }
 
@@ -335,10 +281,7 @@ async fn sha256_matches_known_vectors() {
     );
     // RFC 7636 Appendix B, end to end through WebCrypto.
     let digest = sha256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").await.unwrap();
-    assert_eq!(
-        code_challenge_from_digest(&digest),
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    );
+    assert_eq!(code_challenge_from_digest(&digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 #[wasm_bindgen_test]

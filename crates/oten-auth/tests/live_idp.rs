@@ -17,10 +17,8 @@ fn performance_now() -> f64 {
 
 #[wasm_bindgen_test]
 async fn an_api_call_without_a_token_gets_its_401() {
-    let answer = FetchTransport::default()
-        .send(HttpRequest::new(Method::Get, format!("{API}/api/user/profile")))
-        .await
-        .unwrap();
+    let answer =
+        FetchTransport::default().send(HttpRequest::new(Method::Get, format!("{API}/api/user/profile"))).await.unwrap();
     assert_eq!(answer.status, 401);
     let challenge = answer.header_value("www-authenticate").unwrap_or_default().to_owned();
     assert!(challenge.starts_with("Bearer"), "{challenge}");

@@ -13,7 +13,12 @@ fn storage() -> web_sys::Storage {
 }
 
 fn sample() -> TokenSet {
-    TokenSet::parse_token_response(r#"{"access_token":"at","refresh_token":"rt","expires_in":600,"scope":"openid"}"#, 1_700_000_000_000, None).unwrap()
+    TokenSet::parse_token_response(
+        r#"{"access_token":"at","refresh_token":"rt","expires_in":600,"scope":"openid"}"#,
+        1_700_000_000_000,
+        None,
+    )
+    .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -33,7 +38,9 @@ fn round_trip_under_one_key() {
 #[wasm_bindgen_test]
 fn corrupt_or_hand_edited_data_is_an_error_not_a_panic() {
     let store = SessionStorageStore::with_key("test.corrupt");
-    for raw in ["{", "null", "[]", r#"{"v":1,"access_token":{"x":1}}"#, &sample().to_storage_json().replace("600", "\"soon\"")] {
+    for raw in
+        ["{", "null", "[]", r#"{"v":1,"access_token":{"x":1}}"#, &sample().to_storage_json().replace("600", "\"soon\"")]
+    {
         storage().set_item("test.corrupt", raw).unwrap();
         assert!(matches!(store.load(), Err(StoreError::Corrupt(_))), "{raw}");
     }

@@ -74,31 +74,16 @@ fn optional_profile_claims_may_be_absent_or_odd() {
     }
     claims.insert("email_verified".into(), json!("false"));
     let user = check(&claims).unwrap();
-    assert_eq!(
-        (user.name, user.email, user.email_verified, user.auth_time),
-        (None, None, Some(false), None)
-    );
+    assert_eq!((user.name, user.email, user.email_verified, user.auth_time), (None, None, Some(false), None));
     assert_eq!(check(&with("name", json!(42))).unwrap().name, None);
 }
 
 #[test]
 fn issuer_must_match_exactly() {
-    assert_eq!(
-        check(&with("iss", json!("https://evil.test"))),
-        Err(IdTokenError::WrongIssuer)
-    );
-    assert_eq!(
-        check(&with("iss", json!("https://idp.test/"))),
-        Err(IdTokenError::WrongIssuer)
-    );
-    assert_eq!(
-        check(&with("iss", json!("HTTPS://IDP.TEST"))),
-        Err(IdTokenError::WrongIssuer)
-    );
-    assert_eq!(
-        check(&with("iss", json!(["https://idp.test"]))),
-        Err(IdTokenError::WrongIssuer)
-    );
+    assert_eq!(check(&with("iss", json!("https://evil.test"))), Err(IdTokenError::WrongIssuer));
+    assert_eq!(check(&with("iss", json!("https://idp.test/"))), Err(IdTokenError::WrongIssuer));
+    assert_eq!(check(&with("iss", json!("HTTPS://IDP.TEST"))), Err(IdTokenError::WrongIssuer));
+    assert_eq!(check(&with("iss", json!(["https://idp.test"]))), Err(IdTokenError::WrongIssuer));
     assert_eq!(check(&without("iss")), Err(IdTokenError::MissingClaim("iss")));
 }
 
@@ -136,36 +121,21 @@ fn expiry_boundary() {
     assert!(check(&with("exp", json!(NOW - LEEWAY + 1))).is_ok());
     // Without leeway: exp == now is refused, exp == now + 1 accepted.
     let strict = expect().with_leeway_secs(0);
-    assert_eq!(
-        validate_claims(&with("exp", json!(NOW)), &strict),
-        Err(IdTokenError::Expired)
-    );
+    assert_eq!(validate_claims(&with("exp", json!(NOW)), &strict), Err(IdTokenError::Expired));
     assert!(validate_claims(&with("exp", json!(NOW + 1)), &strict).is_ok());
     // Negative leeway never tightens beyond zero nor loosens.
     let negative = expect().with_leeway_secs(-100);
     assert!(validate_claims(&with("exp", json!(NOW + 1)), &negative).is_ok());
-    assert_eq!(
-        validate_claims(&with("exp", json!(NOW)), &negative),
-        Err(IdTokenError::Expired)
-    );
+    assert_eq!(validate_claims(&with("exp", json!(NOW)), &negative), Err(IdTokenError::Expired));
     // Fractions round toward expiry.
-    assert_eq!(
-        check(&with("exp", json!((NOW - LEEWAY) as f64 + 0.9))),
-        Err(IdTokenError::Expired)
-    );
+    assert_eq!(check(&with("exp", json!((NOW - LEEWAY) as f64 + 0.9))), Err(IdTokenError::Expired));
 }
 
 #[test]
 fn expiry_must_be_a_number() {
     assert_eq!(check(&without("exp")), Err(IdTokenError::MissingClaim("exp")));
-    assert!(matches!(
-        check(&with("exp", json!("9999999999"))),
-        Err(IdTokenError::Malformed(_))
-    ));
-    assert!(matches!(
-        check(&with("exp", json!(1e300))),
-        Err(IdTokenError::Malformed(_))
-    ));
+    assert!(matches!(check(&with("exp", json!("9999999999"))), Err(IdTokenError::Malformed(_))));
+    assert!(matches!(check(&with("exp", json!(1e300))), Err(IdTokenError::Malformed(_))));
     // Saturation instead of overflow.
     assert!(check(&with("exp", json!(i64::MAX))).is_ok());
     let huge_leeway = expect().with_leeway_secs(i64::MAX);
@@ -175,32 +145,17 @@ fn expiry_must_be_a_number() {
 #[test]
 fn issued_at_boundary() {
     assert!(check(&with("iat", json!(NOW + LEEWAY))).is_ok());
-    assert_eq!(
-        check(&with("iat", json!(NOW + LEEWAY + 1))),
-        Err(IdTokenError::IssuedInFuture)
-    );
-    assert_eq!(
-        check(&with("iat", json!(NOW + 3600))),
-        Err(IdTokenError::IssuedInFuture)
-    );
+    assert_eq!(check(&with("iat", json!(NOW + LEEWAY + 1))), Err(IdTokenError::IssuedInFuture));
+    assert_eq!(check(&with("iat", json!(NOW + 3600))), Err(IdTokenError::IssuedInFuture));
     assert_eq!(check(&without("iat")), Err(IdTokenError::MissingClaim("iat")));
-    assert!(matches!(
-        check(&with("iat", json!(null))),
-        Err(IdTokenError::Malformed(_))
-    ));
+    assert!(matches!(check(&with("iat", json!(null))), Err(IdTokenError::Malformed(_))));
 }
 
 #[test]
 fn not_before_boundary() {
     assert!(check(&with("nbf", json!(NOW + LEEWAY))).is_ok());
-    assert_eq!(
-        check(&with("nbf", json!(NOW + LEEWAY + 1))),
-        Err(IdTokenError::NotYetValid)
-    );
-    assert!(matches!(
-        check(&with("nbf", json!("soon"))),
-        Err(IdTokenError::Malformed(_))
-    ));
+    assert_eq!(check(&with("nbf", json!(NOW + LEEWAY + 1))), Err(IdTokenError::NotYetValid));
+    assert!(matches!(check(&with("nbf", json!("soon"))), Err(IdTokenError::Malformed(_))));
 }
 
 #[test]
@@ -209,22 +164,13 @@ fn nonce_is_required_and_must_match() {
     assert_eq!(check(&with("nonce", json!(1))), Err(IdTokenError::WrongNonce));
     assert_eq!(check(&without("nonce")), Err(IdTokenError::MissingClaim("nonce")));
     // An empty expected nonce (a bug in the caller) never matches, not even an empty claim.
-    let empty = IdTokenExpectations {
-        nonce: String::new(),
-        ..expect()
-    };
-    assert_eq!(
-        validate_claims(&with("nonce", json!("")), &empty),
-        Err(IdTokenError::WrongNonce)
-    );
+    let empty = IdTokenExpectations { nonce: String::new(), ..expect() };
+    assert_eq!(validate_claims(&with("nonce", json!("")), &empty), Err(IdTokenError::WrongNonce));
 }
 
 #[test]
 fn subject_is_required() {
     assert_eq!(check(&without("sub")), Err(IdTokenError::MissingClaim("sub")));
     assert_eq!(check(&with("sub", json!(""))), Err(IdTokenError::MissingClaim("sub")));
-    assert!(matches!(
-        check(&with("sub", json!(123))),
-        Err(IdTokenError::Malformed(_))
-    ));
+    assert!(matches!(check(&with("sub", json!(123))), Err(IdTokenError::Malformed(_))));
 }

@@ -95,11 +95,7 @@ impl Jwk {
         if self.alg.as_deref().is_some_and(|a| a != alg.as_str()) {
             return mismatch;
         }
-        if self
-            .key_ops
-            .as_ref()
-            .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
-        {
+        if self.key_ops.as_ref().is_some_and(|ops| !ops.iter().any(|op| op == "verify")) {
             return mismatch;
         }
         let kty = self.kty.as_deref();
@@ -127,10 +123,7 @@ impl Jwk {
 }
 
 fn decoded_len(member: &Option<String>) -> Option<usize> {
-    member
-        .as_deref()
-        .and_then(|text| base64url::decode(text).ok())
-        .map(|bytes| bytes.len())
+    member.as_deref().and_then(|text| base64url::decode(text).ok()).map(|bytes| bytes.len())
 }
 
 fn rsa_modulus_len(n: &Option<String>) -> Option<usize> {
@@ -162,11 +155,7 @@ fn rsa_modulus_len(n: &Option<String>) -> Option<usize> {
 pub fn select_key<'a>(jwks: &'a JwkSet, header: &JwtHeader) -> Result<&'a Jwk, IdTokenError> {
     match header.kid.as_deref() {
         Some(kid) => {
-            let mut named = jwks
-                .keys
-                .iter()
-                .filter(|key| key.kid.as_deref() == Some(kid))
-                .peekable();
+            let mut named = jwks.keys.iter().filter(|key| key.kid.as_deref() == Some(kid)).peekable();
             if named.peek().is_none() {
                 return Err(IdTokenError::UnknownKey);
             }

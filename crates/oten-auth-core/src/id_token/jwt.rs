@@ -138,9 +138,7 @@ impl UnverifiedJwt {
 impl std::fmt::Debug for UnverifiedJwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The signing input and signature together are the token: never print them.
-        f.debug_struct("UnverifiedJwt")
-            .field("header", &self.header)
-            .finish_non_exhaustive()
+        f.debug_struct("UnverifiedJwt").field("header", &self.header).finish_non_exhaustive()
     }
 }
 
@@ -189,21 +187,14 @@ pub fn decode_jwt(token: &str) -> Result<UnverifiedJwt, IdTokenError> {
         return Err(malformed("the signature is empty"));
     }
 
-    Ok(UnverifiedJwt {
-        header,
-        claims,
-        signing_input: format!("{header_b64}.{payload_b64}"),
-        signature,
-    })
+    Ok(UnverifiedJwt { header, claims, signing_input: format!("{header_b64}.{payload_b64}"), signature })
 }
 
 fn parse_header(map: &Map<String, Value>) -> Result<JwtHeader, IdTokenError> {
     let malformed = |what: &str| IdTokenError::Malformed(what.to_owned());
     if map.contains_key("crit") {
         // RFC 7515 §4.1.11: critical extensions we do not understand make the JWS invalid.
-        return Err(malformed(
-            "the header lists critical extensions (crit), which are not supported",
-        ));
+        return Err(malformed("the header lists critical extensions (crit), which are not supported"));
     }
     let alg = match map.get("alg") {
         Some(Value::String(alg)) => JwsAlgorithm::from_name(alg)?,

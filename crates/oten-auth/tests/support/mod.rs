@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use oten_auth::{Auth, AuthParts, BrowserClock, FetchTransport, SessionStorageStore};
-use oten_auth_core::{AuthConfig, Clock, HttpRequest, Metrics, Method, Navigator, TokenSet, Transport};
+use oten_auth_core::{AuthConfig, Clock, HttpRequest, Method, Metrics, Navigator, TokenSet, Transport};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -59,7 +59,8 @@ pub async fn connect(key: &str) -> (Auth, Rc<RecordingNavigator>) {
 }
 
 async fn post(url: &str) -> String {
-    let answer = FetchTransport::default().send(HttpRequest::new(Method::Post, url)).await.expect("dev stack reachable");
+    let answer =
+        FetchTransport::default().send(HttpRequest::new(Method::Post, url)).await.expect("dev stack reachable");
     assert!(answer.is_success(), "{url}: HTTP {}", answer.status);
     answer.body
 }
@@ -72,7 +73,8 @@ pub async fn real_tokens(user: &str) -> TokenSet {
 
 /// The IdP's counters.
 pub async fn stats() -> serde_json::Value {
-    let answer = FetchTransport::default().send(HttpRequest::new(Method::Get, format!("{IDP}/test/stats"))).await.unwrap();
+    let answer =
+        FetchTransport::default().send(HttpRequest::new(Method::Get, format!("{IDP}/test/stats"))).await.unwrap();
     serde_json::from_str(&answer.body).unwrap()
 }
 
