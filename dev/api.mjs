@@ -4,6 +4,11 @@
 //   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars)
 //   GET  /api/redirect?to=<url>     → 307 to `to`, only for http://127.0.0.1:9002/… (cross-origin redirect test)
 //   GET  /api/stats                 → answers per status code, and per "METHOD path status"
+//
+// With TEST_ROUTES=1 (`testClients`, see dev/test-clients.mjs) the answers to requests carrying a valid
+// token of a test client are also counted per client (GET /test/clients/:id/stats → api.by_status), and
+// a test client can be refused (POST /test/clients/:id/api {"refuse":true}): every request with a valid
+// token of that client then gets 401 invalid_token, as from an API that rejects the token's audience/user.
 
 import { findUserBySub } from './accounts.mjs';
 import { corsFor } from './cors.mjs';
@@ -47,7 +52,7 @@ const validateProfileUpdate = (body) => {
 };
 
 /** Creates the API's request handler. */
-export const createApi = ({ provider, allowedOrigins }) => {
+export const createApi = ({ provider, allowedOrigins, testClients }) => {
   const profiles = new Map(); // sub → profile
   const stats = { by_status: {}, by_route: {} };
   const cors = corsFor({
@@ -66,7 +71,8 @@ export const createApi = ({ provider, allowedOrigins }) => {
     return profiles.get(sub);
   };
 
-  const authenticate = async (req) => {
+  // `seen.clientId` records the client of a valid token for the per-client counters.
+  const authenticate = async (req, seen) => {
     const header = req.headers.authorization;
     if (!header) throw unauthorized();
     const match = header.match(/^Bearer ([\x21-\x7e]+)$/i);
@@ -74,18 +80,20 @@ export const createApi = ({ provider, allowedOrigins }) => {
     const token = await provider.AccessToken.find(match[1]);
     // find() tolerates 15 s of clock skew: check expiry ourselves.
     if (!token || token.isExpired || !token.accountId) throw unauthorized('invalid_token');
+    seen.clientId = token.clientId;
+    if (testClients?.get(token.clientId)?.refuseApi) throw unauthorized('invalid_token');
     return token;
   };
 
-  const route = async (req, url) => {
+  const route = async (req, url, seen) => {
     const key = `${req.method} ${url.pathname}`;
     switch (key) {
       case 'GET /api/user/profile': {
-        const token = await authenticate(req);
+        const token = await authenticate(req, seen);
         return [200, profileOf(token.accountId)];
       }
       case 'PUT /api/user/profile': {
-        const token = await authenticate(req);
+        const token = await authenticate(req, seen);
         let body;
         try {
           body = JSON.parse(await readBody(req));
@@ -116,8 +124,9 @@ export const createApi = ({ provider, allowedOrigins }) => {
     let status;
     let body;
     let headers = {};
+    const seen = {};
     try {
-      [status, body, headers = {}] = await route(req, url);
+      [status, body, headers = {}] = await route(req, url, seen);
     } catch (err) {
       if (!(err instanceof HttpError)) {
         console.error('[api] error', err);
@@ -130,6 +139,7 @@ export const createApi = ({ provider, allowedOrigins }) => {
       stats.by_status[status] = (stats.by_status[status] ?? 0) + 1;
       const routeKey = `${req.method} ${url.pathname} ${status}`;
       stats.by_route[routeKey] = (stats.by_route[routeKey] ?? 0) + 1;
+      if (seen.clientId) testClients?.get(seen.clientId)?.stats.apiAnswered(status);
     }
     if (body === null) {
       res.writeHead(status, { 'Content-Length': '0', 'Cache-Control': 'no-store', ...headers });

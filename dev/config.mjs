@@ -4,7 +4,9 @@
 //   ACCESS_TOKEN_TTL  access-token lifetime in seconds (default 300)
 //   REFRESH_TOKEN_TTL refresh-token lifetime in seconds (default 86400)
 //   AUTO_LOGIN        username signed in without showing the login form (tests only)
-//   TEST_ROUTES=1     enables /test/* on the IdP and allows the browser-test runner origin
+//   TEST_ROUTES=1     enables /test/* on the IdP (dev/test-routes.mjs), allows the browser-test runner
+//                     origin, and registers the test clients e2e-01 … e2e-32 with their per-client
+//                     access-token lifetime, faults at the token/revocation endpoints and counters
 //   HOST              listen address (default 127.0.0.1; the stack never listens on other interfaces)
 
 const positiveInt = (name, fallback) => {

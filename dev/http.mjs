@@ -33,6 +33,9 @@ export const sendHtml = (res, status, html, headers = {}) => {
   res.end(data);
 };
 
+/** An error answered as 400 `{error: 'invalid_request', error_description}` by the test routes. */
+export const badRequest = (description) => Object.assign(new Error(description), { status: 400 });
+
 /** Reads a request body (bounded) as a string. */
 export const readBody = (req, limit = 64 * 1024) => new Promise((resolve, reject) => {
   const chunks = [];

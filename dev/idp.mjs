@@ -1,6 +1,8 @@
 // The local OpenID provider (oidc-provider), configured in Oten's shape:
 // endpoints under /v1/oauth/, EdDSA (Ed25519) ID tokens, PKCE S256 for the public SPA client,
 // rotating refresh tokens, revocation and RP-initiated logout.
+// With TEST_ROUTES=1 the pool of test clients `e2e-01` … `e2e-32` (dev/test-clients.mjs) is registered
+// too, with spa-dev's metadata, and each of them may have its own access-token lifetime.
 
 import Provider from 'oidc-provider';
 
@@ -22,10 +24,10 @@ export const ROUTES = Object.freeze({
 
 const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
-/** The public SPA client, registered for every allowed origin. */
-export const spaClient = (origins) => ({
-  client_id: CLIENT_ID,
-  client_name: 'Oten SPA (dev)',
+/** The public SPA client, registered for every allowed origin (also the template of the test clients). */
+export const spaClient = (origins, { clientId = CLIENT_ID, clientName = 'Oten SPA (dev)' } = {}) => ({
+  client_id: clientId,
+  client_name: clientName,
   application_type: 'web',
   token_endpoint_auth_method: 'none',
   grant_types: ['authorization_code', 'refresh_token'],
@@ -41,25 +43,38 @@ export const spaClient = (origins) => ({
  * Oten issues refresh tokens for `offline_access` without it, so for our first-party client we add
  * `prompt=consent` when no prompt was given; consent is then granted automatically by the
  * interaction handler. The grant keeps `offline_access`, refresh tokens are issued, and they outlive
- * the IdP session like a real offline grant.
+ * the IdP session like a real offline grant. `firstParty` holds spa-dev and the test clients.
  */
-const offlineAccessWithoutPrompt = async (ctx, next) => {
+const offlineAccessWithoutPrompt = (firstParty) => async (ctx, next) => {
   if (ctx.path === ROUTES.authorization && ctx.method === 'GET') {
     const { query } = ctx;
     const scopes = String(query.scope ?? '').split(' ');
-    if (query.client_id === CLIENT_ID && scopes.includes('offline_access') && query.prompt === undefined) {
+    if (firstParty.has(query.client_id) && scopes.includes('offline_access') && query.prompt === undefined) {
       ctx.query = { ...query, prompt: 'consent' };
     }
   }
   await next();
 };
 
-/** Creates the provider. `allowedOrigins` are the SPA origins (CORS, redirect and logout URIs). */
-export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl }) => {
+/**
+ * Creates the provider. `allowedOrigins` are the SPA origins (CORS, redirect and logout URIs).
+ * `testClients` (TEST_ROUTES=1 only, see dev/test-clients.mjs) adds the test clients; the access-token
+ * lifetime is then a function: the test client's own setting when it has one, else `accessTokenTtl`.
+ */
+export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl, testClients }) => {
   const origins = new Set(allowedOrigins);
+  const testClientIds = testClients?.ids ?? [];
+  const firstParty = new Set([CLIENT_ID, ...testClientIds]);
+  const clients = [
+    spaClient(allowedOrigins),
+    ...testClientIds.map((clientId) => spaClient(allowedOrigins, { clientId, clientName: `Oten e2e test client ${clientId}` })),
+  ];
+  const accessTokenLifetime = testClients
+    ? (ctx, token, client) => testClients.accessTokenTtl(client?.clientId ?? token.clientId) ?? accessTokenTtl
+    : accessTokenTtl;
 
   const provider = new Provider(issuer, {
-    clients: [spaClient(allowedOrigins)],
+    clients,
     findAccount,
     jwks: loadSigningKeys(),
     cookies: { keys: loadCookieKeys() },
@@ -82,13 +97,13 @@ export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refresh
       resourceIndicators: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
-    clientBasedCORS: (ctx, origin, client) => client.clientId === CLIENT_ID && origins.has(origin),
+    clientBasedCORS: (ctx, origin, client) => firstParty.has(client.clientId) && origins.has(origin),
     // Refresh tokens for the public client whenever offline_access was granted (see above).
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: accessTokenTtl,
+      AccessToken: accessTokenLifetime,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: refreshTokenTtl,
@@ -105,6 +120,6 @@ export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refresh
     },
   });
 
-  provider.use(offlineAccessWithoutPrompt);
+  provider.use(offlineAccessWithoutPrompt(firstParty));
   return provider;
 };

@@ -3,6 +3,8 @@
 // fails because its refresh token was already used (rotated) counts as `refresh_token_reuse`.
 // oidc-provider reports that case as `invalid_grant` with error_detail 'refresh token already used'
 // (it then revokes the whole grant, so later uses of that grant's tokens fail with 'not found').
+// These counters are global: they include the test clients' requests too. Tests that run in parallel
+// should read the counters of their own test client instead (dev/client-stats.mjs, TEST_ROUTES=1).
 
 const REUSE_DETAIL = 'refresh token already used';
 

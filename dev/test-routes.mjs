@@ -1,22 +1,52 @@
-// Test-only routes of the IdP (TEST_ROUTES=1), for the wasm browser tests:
+// Test-only routes of the IdP (TEST_ROUTES=1), for the wasm browser tests and the end-to-end tests.
+// All answer JSON, with CORS for the allowed origins; bad input gets 400 {error, error_description}.
 //
-//   POST /test/session?user=alice  runs the real authorization-code flow with PKCE against this very
-//                                  provider over HTTP and answers the token endpoint's JSON unchanged
-//   GET  /test/stats               counters (token requests per grant, refresh-token reuse, revocations, end sessions)
-//   POST /test/stats/reset         zeroes the counters
+//   POST   /test/session?user=alice[&client_id=e2e-07]
+//                                  runs the real authorization-code flow with PKCE against this very
+//                                  provider over HTTP for spa-dev (default) or a test client, and answers
+//                                  the token endpoint's JSON unchanged
+//   GET    /test/stats             global counters (token requests per grant, refresh-token reuse,
+//                                  revocations, end sessions)
+//   POST   /test/stats/reset       zeroes the global counters
+//
+// Test clients (dev/test-clients.mjs), so that parallel tests never see each other's faults or counts:
+//
+//   POST   /test/clients           ← optional {"access_token_ttl": seconds}
+//                                  → {"client_id":"e2e-07"}: leases the next test client round-robin and
+//                                    resets its settings, faults, API refusal and counters
+//   POST   /test/clients/:id/faults
+//                                  ← {"endpoint":"token"|"revocation", "grant_type":"refresh_token"|
+//                                    "authorization_code" (token only, default refresh_token), "kind": K,
+//                                    "times": n (default 1, 0 = until cleared), "delay_ms": n,
+//                                    "retry_after": seconds (status_503)}; kinds: see dev/faults.mjs
+//                                  → {"client_id", "faults": [queued faults, oldest first, with "used"]}
+//   GET    /test/clients/:id/faults → the same
+//   DELETE /test/clients/:id/faults → clears the queue, {"client_id", "faults": []}
+//   GET    /test/clients/:id/stats  → the client's counters (dev/client-stats.mjs):
+//                                    {"token_requests":{"authorization_code":0,"refresh_token":0},
+//                                     "token_errors":{"authorization_code":0,"refresh_token":0},
+//                                     "faults_applied":0,
+//                                     "refresh":{"presented":0,"consumed":0,"reuse":0,"presented_twice":0,
+//                                                "max_presentations":0},
+//                                     "revocations":0,"end_sessions":0,"api":{"by_status":{}}}
+//   POST   /test/clients/:id/api   ← {"refuse": true|false} → {"client_id", "refuse"}: while true the
+//                                    resource API answers 401 invalid_token to every valid token of the client
 
 import { createHash, randomBytes } from 'node:crypto';
 
 import { findUserByUsername } from './accounts.mjs';
 import { corsFor } from './cors.mjs';
-import { sendJson } from './http.mjs';
+import { badRequest, readBody, sendJson } from './http.mjs';
 import { CLIENT_ID, ROUTES } from './idp.mjs';
 import { autoLoginTickets } from './interactions.mjs';
 import { TEST_RUNNER_ORIGIN } from './config.mjs';
+import { validateFault } from './faults.mjs';
 
 const REDIRECT_URI = `${TEST_RUNNER_ORIGIN}/callback`;
 const SCOPE = 'openid profile email offline_access';
 const MAX_REDIRECTS = 10;
+const MAX_ACCESS_TOKEN_TTL = 86_400;
+const CLIENT_ROUTE = /^\/test\/clients\/([^/]+)\/(faults|stats|api)$/;
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -45,8 +75,8 @@ class CookieJar {
   }
 }
 
-/** Runs the authorization code flow for `user` and returns the token endpoint's response. */
-const runCodeFlow = async (issuer, user) => {
+/** Runs the authorization code flow for `user` and `clientId`; returns the token endpoint's response. */
+const runCodeFlow = async (issuer, user, clientId) => {
   const verifier = b64url(randomBytes(32));
   const challenge = b64url(createHash('sha256').update(verifier).digest());
   const state = b64url(randomBytes(16));
@@ -54,7 +84,7 @@ const runCodeFlow = async (issuer, user) => {
 
   const authorize = new URL(ROUTES.authorization, issuer);
   authorize.search = new URLSearchParams({
-    client_id: CLIENT_ID,
+    client_id: clientId,
     response_type: 'code',
     redirect_uri: REDIRECT_URI,
     scope: SCOPE,
@@ -102,27 +132,104 @@ const runCodeFlow = async (issuer, user) => {
       grant_type: 'authorization_code',
       code,
       redirect_uri: REDIRECT_URI,
-      client_id: CLIENT_ID,
+      client_id: clientId,
       code_verifier: verifier,
     }),
   });
   return { status: token.status, body: await token.json() };
 };
 
-/** Creates the handler for /test/* requests. */
-export const createTestRoutes = ({ issuer, allowedOrigins, stats }) => {
-  const cors = corsFor({ origins: allowedOrigins, methods: ['GET', 'POST', 'OPTIONS'] });
+/** Reads a JSON object body; an empty body is `{}` when `optional`. Throws 400 errors. */
+const readJsonObject = async (req, { optional = false } = {}) => {
+  const raw = await readBody(req);
+  if (raw.trim() === '') {
+    if (optional) return {};
+    throw badRequest('a JSON object body is required');
+  }
+  let body;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw badRequest('body must be JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body must be a JSON object');
+  return body;
+};
 
-  return async (req, res, url) => {
-    if (cors(req, res)) return;
-    const route = `${req.method} ${url.pathname}`;
+const onlyFields = (body, fields) => {
+  const unknown = Object.keys(body).filter((k) => !fields.includes(k));
+  if (unknown.length) throw badRequest(`unknown field(s): ${unknown.join(', ')}; allowed: ${fields.join(', ')}`);
+};
+
+const validateLease = (body) => {
+  onlyFields(body, ['access_token_ttl']);
+  const ttl = body.access_token_ttl;
+  if (ttl === undefined) return {};
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ACCESS_TOKEN_TTL) {
+    throw badRequest(`access_token_ttl must be an integer number of seconds from 1 to ${MAX_ACCESS_TOKEN_TTL}, got ${JSON.stringify(ttl)}`);
+  }
+  return { accessTokenTtl: ttl };
+};
+
+const validateApiSwitch = (body) => {
+  onlyFields(body, ['refuse']);
+  if (typeof body.refuse !== 'boolean') throw badRequest(`refuse must be true or false, got ${JSON.stringify(body.refuse)}`);
+  return body.refuse;
+};
+
+/** Creates the handler for /test/* requests. */
+export const createTestRoutes = ({
+  issuer, allowedOrigins, stats, testClients,
+}) => {
+  const cors = corsFor({ origins: allowedOrigins, methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] });
+
+  const leaseOf = (clientId) => {
+    const lease = testClients.get(clientId);
+    if (!lease) throw badRequest(`unknown test client ${JSON.stringify(clientId)}: lease one with POST /test/clients`);
+    return lease;
+  };
+
+  const clientRoute = async (req, res, clientId, resource) => {
+    const lease = leaseOf(clientId);
+    const route = `${req.method} ${resource}`;
     switch (route) {
+      case 'POST faults': {
+        const fault = validateFault(await readJsonObject(req));
+        lease.faults.push(fault);
+        console.log(`[test] ${clientId} fault queued: ${fault.endpoint}${fault.grant_type ? ` grant_type=${fault.grant_type}` : ''} `
+          + `${fault.kind} times=${fault.times}`);
+        return sendJson(res, 200, { client_id: clientId, faults: lease.faults });
+      }
+      case 'GET faults':
+        return sendJson(res, 200, { client_id: clientId, faults: lease.faults });
+      case 'DELETE faults':
+        lease.faults.length = 0;
+        console.log(`[test] ${clientId} faults cleared`);
+        return sendJson(res, 200, { client_id: clientId, faults: [] });
+      case 'GET stats':
+        return sendJson(res, 200, lease.stats.snapshot());
+      case 'POST api': {
+        lease.refuseApi = validateApiSwitch(await readJsonObject(req));
+        console.log(`[test] ${clientId} API ${lease.refuseApi ? 'refuses' : 'accepts'} its tokens`);
+        return sendJson(res, 200, { client_id: clientId, refuse: lease.refuseApi });
+      }
+      default:
+        return sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on /test/clients/:id/${resource}` });
+    }
+  };
+
+  const route = async (req, res, url) => {
+    const clientMatch = url.pathname.match(CLIENT_ROUTE);
+    if (clientMatch) return clientRoute(req, res, clientMatch[1], clientMatch[2]);
+    switch (`${req.method} ${url.pathname}`) {
       case 'POST /test/session': {
         const user = findUserByUsername(url.searchParams.get('user') ?? 'alice');
-        if (!user) return sendJson(res, 400, { error: 'unknown_user' });
+        if (!user) return sendJson(res, 400, { error: 'unknown_user', error_description: 'user must be a dev user (alice, bob)' });
+        const clientId = url.searchParams.get('client_id') ?? CLIENT_ID;
+        if (clientId !== CLIENT_ID) leaseOf(clientId);
         try {
-          const { status, body } = await runCodeFlow(issuer, user);
-          console.log(`[test] session user=${user.username} status=${status}`);
+          const { status, body } = await runCodeFlow(issuer, user, clientId);
+          console.log(`[test] session user=${user.username} client=${clientId} status=${status}`);
           return sendJson(res, status, body);
         } catch (err) {
           console.error(`[test] session failed: ${err.message}`);
@@ -134,8 +241,26 @@ export const createTestRoutes = ({ issuer, allowedOrigins, stats }) => {
       case 'POST /test/stats/reset':
         stats.reset();
         return sendJson(res, 200, stats.snapshot());
+      case 'POST /test/clients': {
+        const clientId = testClients.lease(validateLease(await readJsonObject(req, { optional: true })));
+        const ttl = testClients.accessTokenTtl(clientId);
+        console.log(`[test] leased ${clientId}${ttl ? ` access_token_ttl=${ttl}s` : ''}`);
+        return sendJson(res, 200, { client_id: clientId });
+      }
       default:
         return sendJson(res, 404, { error: 'not_found' });
+    }
+  };
+
+  return async (req, res, url) => {
+    if (cors(req, res)) return;
+    try {
+      await route(req, res, url);
+    } catch (err) {
+      if (err.status !== 400 && err.status !== 413) throw err;
+      if (!res.headersSent && !res.destroyed) {
+        sendJson(res, err.status, { error: 'invalid_request', error_description: err.message });
+      }
     }
   };
 };

@@ -1,0 +1,47 @@
+// The pool of test clients (TEST_ROUTES=1): 32 public clients `e2e-01` … `e2e-32`, registered statically
+// with the same metadata as `spa-dev` (see dev/idp.mjs). A test leases one (POST /test/clients, see
+// dev/test-routes.mjs) and owns it: its access-token lifetime, its fault queue (dev/faults.mjs), its
+// API refusal switch and its counters (dev/client-stats.mjs) are reset by every lease, so tests running
+// in parallel never see each other's faults or counts. Leases go round-robin through the pool.
+
+import { ClientStats } from './client-stats.mjs';
+
+export const TEST_CLIENT_COUNT = 32;
+
+/** e2e-01 … e2e-32. */
+export const TEST_CLIENT_IDS = Object.freeze(
+  Array.from({ length: TEST_CLIENT_COUNT }, (_, i) => `e2e-${String(i + 1).padStart(2, '0')}`),
+);
+
+/** The state of one lease: settings, faults and counters. */
+const freshLease = ({ accessTokenTtl } = {}) => ({
+  /** Access-token lifetime in seconds, or undefined for the global ACCESS_TOKEN_TTL. */
+  accessTokenTtl,
+  /** Pending faults, oldest first (see dev/faults.mjs). */
+  faults: [],
+  /** While true the resource API refuses this client's tokens with 401 invalid_token. */
+  refuseApi: false,
+  stats: new ClientStats(),
+});
+
+/** Creates the registry of test clients. */
+export const createTestClients = () => {
+  const leases = new Map(TEST_CLIENT_IDS.map((id) => [id, freshLease()]));
+  let next = 0;
+
+  return {
+    ids: TEST_CLIENT_IDS,
+    has: (clientId) => leases.has(clientId),
+    /** The current lease state of `clientId`, or undefined when it is not a test client. */
+    get: (clientId) => leases.get(clientId),
+    /** Leases the next client round-robin with fresh settings, faults and counters; returns its id. */
+    lease: ({ accessTokenTtl } = {}) => {
+      const clientId = TEST_CLIENT_IDS[next];
+      next = (next + 1) % TEST_CLIENT_IDS.length;
+      leases.set(clientId, freshLease({ accessTokenTtl }));
+      return clientId;
+    },
+    /** The access-token lifetime set for `clientId`, or undefined (then the global one applies). */
+    accessTokenTtl: (clientId) => leases.get(clientId)?.accessTokenTtl,
+  };
+};
