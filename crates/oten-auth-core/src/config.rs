@@ -62,7 +62,17 @@ pub struct AuthConfig {
     pub endpoints: EndpointOverrides,
     /// Base URL of the app's API (used by the reference app's pages).
     pub api_base_url: Option<String>,
+    /// How long a request may take before it is aborted, in ms (default 15 000).
+    pub request_timeout_ms: u32,
+    /// The longest session, counted from sign-in, in seconds (default 30 days; 0: no limit).
+    pub max_session_age_secs: u32,
+    /// Whether a tab opened without a session joins one a sibling tab holds, and a signed-out tab joins a sibling's
+    /// new sign-in (default true).
+    pub join_sibling_tabs: bool,
 }
+
+/// The request timeout when the configuration names none (ms).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
 
 /// A configuration that cannot be used; names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,7 +104,7 @@ impl ConfigError {
     }
 }
 
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 13] = [
     "issuer",
     "client_id",
     "redirect_uri",
@@ -105,6 +115,9 @@ const FIELDS: [&str; 10] = [
     "id_token_leeway_secs",
     "endpoints",
     "api_base_url",
+    "request_timeout_ms",
+    "max_session_age_secs",
+    "join_sibling_tabs",
 ];
 const ENDPOINT_FIELDS: [&str; 5] =
     ["authorization_endpoint", "token_endpoint", "revocation_endpoint", "end_session_endpoint", "jwks_uri"];
@@ -131,13 +144,28 @@ pub(crate) fn check_endpoint_url(field: &'static str, url: &str) -> Result<(), C
     Ok(())
 }
 
-fn number(map: &Map<String, Value>, field: &'static str, default: u32, max: u32) -> Result<u32, ConfigError> {
+fn number(
+    map: &Map<String, Value>,
+    field: &'static str,
+    default: u32,
+    range: (u32, u32),
+    unit: &str,
+) -> Result<u32, ConfigError> {
+    let (min, max) = range;
     match map.get(field) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => match v.as_u64() {
-            Some(n) if n <= u64::from(max) => Ok(n as u32),
-            _ => Err(field_error(field, format!("must be a whole number of seconds from 0 to {max}"))),
+            Some(n) if (u64::from(min)..=u64::from(max)).contains(&n) => Ok(n as u32),
+            _ => Err(field_error(field, format!("must be a whole number of {unit} from {min} to {max}"))),
         },
+    }
+}
+
+fn boolean(map: &Map<String, Value>, field: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(field_error(field, "must be true or false")),
     }
 }
 
@@ -184,12 +212,25 @@ impl AuthConfig {
                     .iter()
                     .map(|v| v.as_str().ok_or_else(|| field_error("api_origins", "must be a list of strings")))
                     .collect::<Result<Vec<_>, _>>()?;
+                for origin in &strings {
+                    check_endpoint_url("api_origins", origin)?;
+                }
                 OriginAllowList::new(strings).map_err(|e| field_error("api_origins", e))?
             }
             Some(_) => return Err(field_error("api_origins", "must be a list of origins")),
         };
-        let refresh_buffer_secs = number(map, "refresh_buffer_secs", 300, 3600)?;
-        let id_token_leeway_secs = number(map, "id_token_leeway_secs", 60, 600)?;
+        let refresh_buffer_secs = number(map, "refresh_buffer_secs", 300, (0, 3600), "seconds")?;
+        let id_token_leeway_secs = number(map, "id_token_leeway_secs", 60, (0, 600), "seconds")?;
+        let request_timeout_ms =
+            number(map, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, (500, 120_000), "milliseconds")?;
+        let max_session_age_secs = number(
+            map,
+            "max_session_age_secs",
+            crate::manager::DEFAULT_MAX_SESSION_AGE_SECS,
+            (0, 366 * 24 * 3600),
+            "seconds",
+        )?;
+        let join_sibling_tabs = boolean(map, "join_sibling_tabs", true)?;
         let endpoints = match map.get("endpoints") {
             None | Some(Value::Null) => EndpointOverrides::default(),
             Some(Value::Object(e)) => {
@@ -228,6 +269,9 @@ impl AuthConfig {
             id_token_leeway_secs,
             endpoints,
             api_base_url,
+            request_timeout_ms,
+            max_session_age_secs,
+            join_sibling_tabs,
         })
     }
 
@@ -241,6 +285,17 @@ impl AuthConfig {
             self.post_logout_redirect_uri = format!("{origin}/signed-out");
         }
         self
+    }
+
+    /// How long a tab waits for a sibling's refresh lock before looking at why it is held: the holder's whole
+    /// request (the request timeout) plus a margin.
+    ///
+    /// ```
+    /// let c = oten_auth_core::AuthConfig::from_json(r#"{"issuer":"https://a.test","client_id":"c","request_timeout_ms":2000}"#).unwrap();
+    /// assert_eq!(c.lock_timeout_ms(), 5_000);
+    /// ```
+    pub fn lock_timeout_ms(&self) -> u32 {
+        self.request_timeout_ms.saturating_add(3_000)
     }
 
     /// The scopes as one space-separated `scope` parameter.
@@ -265,6 +320,16 @@ mod tests {
         assert_eq!(field_of(r#"{"issuer":"https://a.test"}"#).as_deref(), Some("client_id"));
         assert_eq!(field_of(&format!(r#"{{{ok},"scopes":["profile"]}}"#)).as_deref(), Some("scopes"));
         assert_eq!(field_of(&format!(r#"{{{ok},"api_origins":["not a url"]}}"#)).as_deref(), Some("api_origins"));
+        assert_eq!(
+            field_of(&format!(r#"{{{ok},"api_origins":["http://api.example.test"]}}"#)).as_deref(),
+            Some("api_origins")
+        );
+        assert_eq!(field_of(&format!(r#"{{{ok},"request_timeout_ms":10}}"#)).as_deref(), Some("request_timeout_ms"));
+        assert_eq!(field_of(&format!(r#"{{{ok},"join_sibling_tabs":"yes"}}"#)).as_deref(), Some("join_sibling_tabs"));
+        assert_eq!(
+            field_of(&format!(r#"{{{ok},"max_session_age_secs":1e12}}"#)).as_deref(),
+            Some("max_session_age_secs")
+        );
         assert_eq!(field_of(&format!(r#"{{{ok},"refresh_buffer_secs":-1}}"#)).as_deref(), Some("refresh_buffer_secs"));
         assert_eq!(field_of(&format!(r#"{{{ok},"client_secret":"s"}}"#)).as_deref(), Some("client_secret"));
         assert_eq!(field_of(&format!(r#"{{{ok},"clientid":"s"}}"#)).as_deref(), Some("clientid"));
@@ -286,5 +351,7 @@ mod tests {
         assert_eq!(c.post_logout_redirect_uri, "http://127.0.0.1:8080/signed-out");
         assert_eq!(c.refresh_buffer_secs, 30);
         assert_eq!(c.id_token_leeway_secs, 60);
+        assert_eq!((c.request_timeout_ms, c.max_session_age_secs, c.join_sibling_tabs), (15_000, 2_592_000, true));
+        assert!(c.api_origins.allows("http://127.0.0.1:9001/x"));
     }
 }

@@ -1,5 +1,6 @@
 //! What can go wrong while keeping a session alive, and what each failure means.
 
+use crate::end_reason::EndReason;
 use crate::oauth_error::OAuthErrorBody;
 use crate::transport::TransportError;
 
@@ -7,36 +8,40 @@ use crate::transport::TransportError;
 ///
 /// Two families matter to the person using the app:
 /// - [`AuthError::requires_reauth`]: the session is over (tokens already cleared); send them to sign in.
-/// - [`AuthError::is_retryable`]: a passing problem (network, timeout, 5xx, malformed answer); tokens are
-///   **kept** and a later call may succeed.
+/// - [`AuthError::is_retryable`]: a passing problem (network, timeout, 5xx, malformed error answer, a refresh
+///   postponed); tokens are **kept** and a later call may succeed.
 ///
 /// | failure | tokens | variant |
 /// |---|---|---|
-/// | `invalid_grant` / `invalid_client` / `unauthorized_client` | cleared | `SessionEnded` |
+/// | `invalid_grant` / `invalid_client` / `unauthorized_client` | cleared | `SessionEnded` ([`EndReason::Refused`]) |
 /// | network error, timeout | kept | `Network`, `Timeout` |
-/// | 5xx or another HTTP error | kept | `Server` |
-/// | malformed body | kept | `MalformedResponse` |
+/// | 5xx, 429 or another HTTP error | kept | `Server` |
+/// | malformed non-2xx body | kept | `Server` |
+/// | 2xx body that cannot be used, with a new `refresh_token` | the new refresh token is taken | `MalformedResponse` |
+/// | 2xx body that cannot be used, without one | cleared | `SessionEnded` ([`EndReason::UnusableAnswer`]) |
+/// | refresh postponed (backoff, another tab holds newer tokens or has a request in flight) | kept | `Deferred` |
 /// | no tokens, or expired without a refresh token | cleared | `NotSignedIn`, `SessionEnded` |
 ///
 /// ## Usage
 ///
 /// ```
-/// use oten_auth_core::{AuthError, OAuthErrorBody};
-/// let e = AuthError::SessionEnded { oauth: OAuthErrorBody::parse(r#"{"error":"invalid_grant"}"#) };
+/// use oten_auth_core::{AuthError, EndReason, OAuthErrorBody};
+/// let e = AuthError::SessionEnded { reason: EndReason::Refused { oauth: OAuthErrorBody::parse(r#"{"error":"invalid_grant"}"#) } };
 /// assert!(e.requires_reauth() && !e.is_retryable());
 /// assert_eq!(e.oauth().unwrap().error, "invalid_grant");
 /// assert!(AuthError::Timeout.is_retryable());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// There is no session.
     #[error("you are not signed in")]
     NotSignedIn,
-    /// The IdP refused the refresh for good, or the session expired with no way to refresh it.
-    #[error("your session has ended; please sign in again{}", describe(.oauth))]
+    /// The session is over; the reason says why (shown on `/login`).
+    #[error("{reason}")]
     SessionEnded {
-        /// The IdP's error, when it gave one.
-        oauth: Option<OAuthErrorBody>,
+        /// Why.
+        reason: EndReason,
     },
     /// The request did not reach the server.
     #[error("could not reach the server: {0}")]
@@ -51,13 +56,40 @@ pub enum AuthError {
         status: u16,
         /// The OAuth error body, when there was one.
         oauth: Option<OAuthErrorBody>,
+        /// `Retry-After` in seconds, when the server sent one.
+        retry_after_secs: Option<u32>,
     },
-    /// The server's answer could not be understood.
+    /// The server's 2xx answer could not be used.
     #[error("the server's answer was malformed: {0}")]
     MalformedResponse(String),
+    /// No refresh was sent now; the tokens are kept.
+    #[error("{0}")]
+    Deferred(Deferral),
     /// A refresh finished after a sign-out or a new sign-in; its result was thrown away.
     #[error("the session changed while the refresh was running")]
     Superseded,
+}
+
+/// Why a refresh was not sent now (the tokens are kept and a later call may succeed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Deferral {
+    /// Recent refreshes failed; the next one waits until `retry_at` (ms since epoch).
+    #[error("the sign-in service failed recently; the session is renewed again shortly")]
+    Backoff {
+        /// When the next refresh may be sent.
+        retry_at: i64,
+    },
+    /// Another tab holds newer tokens of this session and did not hand them over.
+    #[error("another tab holds newer tokens of this session")]
+    NewerTokensElsewhere,
+    /// A refresh of this session may be on its way from another tab (or from this tab before a reload); its
+    /// refresh token must not be presented a second time.
+    #[error("a renewal of this session is already under way elsewhere")]
+    InFlightElsewhere,
+    /// The session has no refresh token; it lasts as long as its access token.
+    #[error("this session cannot be renewed (no refresh token)")]
+    NoRefreshToken,
 }
 
 fn describe(oauth: &Option<OAuthErrorBody>) -> String {
@@ -74,39 +106,50 @@ impl AuthError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            AuthError::Network(_) | AuthError::Timeout | AuthError::Server { .. } | AuthError::MalformedResponse(_)
+            AuthError::Network(_)
+                | AuthError::Timeout
+                | AuthError::Server { .. }
+                | AuthError::MalformedResponse(_)
+                | AuthError::Deferred(_)
         )
+    }
+
+    /// The session-ending reason, if this error ended the session.
+    pub fn end_reason(&self) -> Option<&EndReason> {
+        match self {
+            AuthError::SessionEnded { reason } => Some(reason),
+            _ => None,
+        }
     }
 
     /// The OAuth error (RFC 6749 §5.2) behind this failure, if any.
     pub fn oauth(&self) -> Option<&OAuthErrorBody> {
         match self {
-            AuthError::SessionEnded { oauth } | AuthError::Server { oauth, .. } => oauth.as_ref(),
+            AuthError::SessionEnded { reason } => reason.oauth(),
+            AuthError::Server { oauth, .. } => oauth.as_ref(),
             _ => None,
         }
     }
 
-    /// A short, bounded label for metrics (`invalid_grant`, `network`, `timeout`, `http_503`, …).
+    /// A short, bounded label for metrics (`invalid_grant`, `network`, `timeout`, `http_5xx`, …).
     ///
     /// ```
     /// use oten_auth_core::AuthError;
-    /// assert_eq!(AuthError::Server { status: 503, oauth: None }.metric_label(), "http_5xx");
+    /// assert_eq!(AuthError::Server { status: 503, oauth: None, retry_after_secs: None }.metric_label(), "http_5xx");
     /// ```
     pub fn metric_label(&self) -> &'static str {
         match self {
             AuthError::NotSignedIn => "not_signed_in",
-            AuthError::SessionEnded { oauth: Some(o) } => match o.error.as_str() {
-                "invalid_grant" => "invalid_grant",
-                "invalid_client" => "invalid_client",
-                "unauthorized_client" => "unauthorized_client",
-                _ => "session_ended",
-            },
-            AuthError::SessionEnded { oauth: None } => "session_ended",
+            AuthError::SessionEnded { reason } => reason.label(),
             AuthError::Network(_) => "network",
             AuthError::Timeout => "timeout",
             AuthError::Server { status, .. } if *status >= 500 => "http_5xx",
             AuthError::Server { .. } => "http_4xx",
             AuthError::MalformedResponse(_) => "malformed_response",
+            AuthError::Deferred(Deferral::Backoff { .. }) => "deferred_backoff",
+            AuthError::Deferred(Deferral::NewerTokensElsewhere) => "deferred_newer_elsewhere",
+            AuthError::Deferred(Deferral::InFlightElsewhere) => "deferred_in_flight",
+            AuthError::Deferred(Deferral::NoRefreshToken) => "deferred_no_refresh_token",
             AuthError::Superseded => "superseded",
         }
     }
@@ -117,6 +160,9 @@ impl From<TransportError> for AuthError {
         match e {
             TransportError::Network(m) => AuthError::Network(m),
             TransportError::Timeout => AuthError::Timeout,
+            TransportError::Redirected => {
+                AuthError::Network("the server answered with a redirect, which is not followed for this request".into())
+            }
         }
     }
 }

@@ -25,8 +25,10 @@ pub enum MetricEvent {
         /// HTTP status.
         status: u16,
     },
-    /// An access token was found expired, or was rejected by an API as expired.
+    /// An access token was found expired (counted once per token; an API's 401 is not an expiration).
     TokenExpired,
+    /// Tokens were taken from a sibling tab (its rotation, or a session joined) instead of refreshing.
+    TokensAdopted,
 }
 
 /// Receives every [`MetricEvent`], for example to forward it to an analytics endpoint.
@@ -81,6 +83,8 @@ pub struct MetricsSnapshot {
     pub usage: Vec<EndpointUsage>,
     /// Expired access tokens seen.
     pub expirations: u64,
+    /// Token sets taken from sibling tabs.
+    pub adopted: u64,
 }
 
 impl MetricsSnapshot {
@@ -102,6 +106,7 @@ struct Counters {
     usage: BTreeMap<(String, u16), u64>,
     labels: std::collections::BTreeSet<String>,
     expirations: u64,
+    adopted: u64,
 }
 
 /// The metrics of one session manager: cheap to clone (shared), no global state.
@@ -134,6 +139,7 @@ impl Metrics {
                     *c.usage.entry((label, *status)).or_default() += 1;
                 }
                 MetricEvent::TokenExpired => c.expirations += 1,
+                MetricEvent::TokensAdopted => c.adopted += 1,
             }
         }
         let sinks = self.sinks.borrow().clone();
@@ -158,6 +164,7 @@ impl Metrics {
                 })
                 .collect(),
             expirations: c.expirations,
+            adopted: c.adopted,
         }
     }
 }

@@ -55,6 +55,33 @@ pub struct TokenSet {
     /// The signed-in person, from the validated ID token at sign-in.
     #[serde(default)]
     pub user: Option<IdTokenClaims>,
+    /// The session's lineage: a random id given at sign-in and shared by every tab that holds this session
+    /// (copied tabs and tabs that joined it). Sibling tabs coordinate refreshes per lineage.
+    #[serde(default)]
+    pub lineage: String,
+    /// How many rotations this lineage has had: 0 at sign-in, one more for every refresh. Tabs order the
+    /// tokens they hear about by it.
+    #[serde(default)]
+    pub seq: u64,
+    /// When the person signed in (ms since epoch); the maximum session age counts from here.
+    #[serde(default)]
+    pub signed_in_at: i64,
+}
+
+/// Longest lineage id accepted (ids are made of `A-Z a-z 0-9 - _`).
+pub const MAX_LINEAGE_LEN: usize = 64;
+
+/// Whether `id` can be a lineage id: 1 to [`MAX_LINEAGE_LEN`] characters of `A-Z a-z 0-9 - _`.
+///
+/// ```
+/// assert!(oten_auth_core::is_valid_lineage("Yq3-_x"));
+/// assert!(!oten_auth_core::is_valid_lineage("a b"));
+/// assert!(!oten_auth_core::is_valid_lineage(""));
+/// ```
+pub fn is_valid_lineage(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_LINEAGE_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A token-endpoint answer that cannot be used.
@@ -90,9 +117,10 @@ impl TokenSet {
     ///
     /// `previous` is the session being refreshed: its refresh token, ID token, scope and user are kept when the
     /// answer leaves them out (a refresh answer without `refresh_token` keeps the old one); the ID token validated at
-    /// sign-in is kept over one in a refresh answer. `expires_in` may be
-    /// a number or a numeric string; when missing, [`DEFAULT_EXPIRES_IN_SECS`] is assumed; zero, negative or
-    /// non-numeric values are refused; values above [`MAX_EXPIRES_IN_SECS`] are clamped to it.
+    /// sign-in is kept over one in a refresh answer; the lineage and sign-in time carry over and `seq` grows by
+    /// one. `expires_in` may be a number or a numeric string (`"3600"`, `"3600.0"`); when missing,
+    /// [`DEFAULT_EXPIRES_IN_SECS`] is assumed; zero, negative or non-numeric values are refused; values above
+    /// [`MAX_EXPIRES_IN_SECS`] are clamped to it. `scope` may be a space-separated string or a list of strings.
     pub fn parse_token_response(
         body: &str,
         now_ms: i64,
@@ -122,7 +150,7 @@ impl TokenSet {
             Some(p) => p.id_token.clone().or(received_id_token),
             None => received_id_token,
         };
-        let scope = optional_string(object, "scope")?.or_else(|| previous.and_then(|p| p.scope.clone()));
+        let scope = parse_scope(object.get("scope"))?.or_else(|| previous.and_then(|p| p.scope.clone()));
         Ok(TokenSet {
             version: STORAGE_VERSION,
             access_token,
@@ -133,7 +161,51 @@ impl TokenSet {
             expires_at: now_ms.saturating_add(expires_in * 1000),
             stored_at: now_ms,
             user: previous.and_then(|p| p.user.clone()),
+            lineage: previous.map(|p| p.lineage.clone()).unwrap_or_default(),
+            seq: previous.map_or(0, |p| p.seq.saturating_add(1)),
+            signed_in_at: previous.map_or(now_ms, |p| p.signed_in_at),
         })
+    }
+
+    /// What can be kept of a refresh answer that is 2xx but cannot be used: the provider has already rotated the
+    /// refresh token, so presenting the previous one again would be a reuse. When the body is a JSON object with a
+    /// non-empty string `refresh_token`, the result is `previous` with that refresh token (its access token and
+    /// times unchanged, `seq` one more); otherwise `None` and the session cannot continue.
+    ///
+    /// ```
+    /// use oten_auth_core::TokenSet;
+    /// let old = TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r1"}"#, 1, None).unwrap();
+    /// let kept = TokenSet::salvage_refresh(r#"{"access_token":"b","token_type":"N_A","refresh_token":"r2"}"#, &old).unwrap();
+    /// assert_eq!((kept.access_token.expose(), kept.refresh_token.unwrap().expose()), ("a", "r2"));
+    /// assert!(TokenSet::salvage_refresh(r#"{"result":"ok"}"#, &old).is_none());
+    /// ```
+    pub fn salvage_refresh(body: &str, previous: &TokenSet) -> Option<TokenSet> {
+        let value: Value = serde_json::from_str(body).ok()?;
+        let refresh = value.as_object()?.get("refresh_token")?.as_str().filter(|s| !s.is_empty())?;
+        let mut kept = previous.clone();
+        kept.refresh_token = Some(RefreshToken::new(refresh));
+        kept.seq = previous.seq.saturating_add(1);
+        Some(kept)
+    }
+
+    /// The same tokens as the start of a new lineage (used at sign-in).
+    pub fn with_lineage(mut self, lineage: impl Into<String>) -> Self {
+        self.lineage = lineage.into();
+        self.seq = 0;
+        self
+    }
+
+    /// Whether the session is older than `max_age_ms` at `now_ms` (`None`: no limit).
+    ///
+    /// ```
+    /// use oten_auth_core::TokenSet;
+    /// let t = TokenSet::parse_token_response(r#"{"access_token":"a"}"#, 1_000, None).unwrap();
+    /// assert!(!t.is_past_max_age(2_000, Some(1_001)));
+    /// assert!(t.is_past_max_age(2_001, Some(1_001)));
+    /// assert!(!t.is_past_max_age(i64::MAX, None));
+    /// ```
+    pub fn is_past_max_age(&self, now_ms: i64, max_age_ms: Option<i64>) -> bool {
+        max_age_ms.is_some_and(|max| now_ms >= self.signed_in_at.saturating_add(max))
     }
 
     /// The same tokens with the signed-in person attached.
@@ -168,6 +240,13 @@ impl TokenSet {
         // serde's message may quote stored values: report only where the data went wrong.
         let set: TokenSet = serde_json::from_str(text)
             .map_err(|e| format!("unreadable stored tokens (line {}, column {})", e.line(), e.column()))?;
+        set.validated()
+    }
+
+    /// Checks a token set read from outside (storage, a sibling tab's message): refuses anything impossible or of
+    /// an unknown version, and fills the sign-in time of sessions stored before it was kept.
+    pub fn validated(self) -> Result<TokenSet, String> {
+        let mut set = self;
         if set.version != STORAGE_VERSION {
             return Err(format!("stored tokens have unknown version {}", set.version));
         }
@@ -182,6 +261,16 @@ impl TokenSet {
         }
         if set.refresh_token.as_ref().is_some_and(|r| r.expose().is_empty()) {
             return Err("stored refresh token is empty".into());
+        }
+        if !set.lineage.is_empty() && !is_valid_lineage(&set.lineage) {
+            return Err("stored session lineage is malformed".into());
+        }
+        // Sessions stored before sign-in times were kept count from their tokens' receipt.
+        if set.signed_in_at == 0 {
+            set.signed_in_at = set.stored_at;
+        }
+        if set.signed_in_at < 0 || set.signed_in_at > set.stored_at {
+            return Err("stored sign-in time is impossible".into());
         }
         Ok(set)
     }
@@ -200,6 +289,24 @@ fn optional_string(object: &Map<String, Value>, field: &'static str) -> Result<O
     }
 }
 
+fn parse_scope(value: Option<&Value>) -> Result<Option<String>, TokenResponseError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            Ok(Some(s.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty()))
+        }
+        Some(Value::Array(items)) => {
+            let names = items
+                .iter()
+                .map(|v| v.as_str().filter(|s| !s.is_empty() && !s.contains(' ')))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| invalid("scope", "not a list of scope names"))?;
+            Ok(Some(names.join(" ")).filter(|s| !s.is_empty()))
+        }
+        Some(_) => Err(invalid("scope", "not a string")),
+    }
+}
+
 fn parse_expires_in(value: Option<&Value>) -> Result<i64, TokenResponseError> {
     let seconds = match value {
         None | Some(Value::Null) => return Ok(DEFAULT_EXPIRES_IN_SECS),
@@ -209,7 +316,11 @@ fn parse_expires_in(value: Option<&Value>) -> Result<i64, TokenResponseError> {
             (None, Some(_)) => return Err(invalid("expires_in", "not a positive number")),
             (None, None) => return Err(invalid("expires_in", "not a number")),
         },
-        Some(Value::String(s)) => s.trim().parse::<i64>().map_err(|_| invalid("expires_in", "not a number"))?,
+        Some(Value::String(s)) => match (s.trim().parse::<i64>(), s.trim().parse::<f64>()) {
+            (Ok(i), _) => i,
+            (Err(_), Ok(f)) if f.is_finite() && f > 0.0 => f.min(i64::MAX as f64) as i64,
+            _ => return Err(invalid("expires_in", "not a number")),
+        },
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
     if seconds <= 0 {
@@ -266,12 +377,42 @@ mod tests {
         let at = |body: &str| parse(body).map(|t| (t.expires_at - NOW) / 1000);
         assert_eq!(at(r#"{"access_token":"a"}"#), Ok(DEFAULT_EXPIRES_IN_SECS));
         assert_eq!(at(r#"{"access_token":"a","expires_in":"120"}"#), Ok(120));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":"3600.0"}"#), Ok(3600));
+        assert_eq!(at(r#"{"access_token":"a","expires_in":" 60 "}"#), Ok(60));
         assert_eq!(at(r#"{"access_token":"a","expires_in":90.5}"#), Ok(90));
         assert_eq!(at(r#"{"access_token":"a","expires_in":99999999999999}"#), Ok(MAX_EXPIRES_IN_SECS));
         assert_eq!(at(r#"{"access_token":"a","expires_in":1e300}"#), Ok(MAX_EXPIRES_IN_SECS));
-        for bad in [r#""-5""#, "-5", "0", r#""soon""#, "true", "[]", "-0.5"] {
+        for bad in [r#""-5""#, "-5", "0", r#""soon""#, "true", "[]", "-0.5", r#""NaN""#, r#""inf""#, r#""0.0""#] {
             let body = format!(r#"{{"access_token":"a","expires_in":{bad}}}"#);
             assert!(matches!(parse(&body), Err(TokenResponseError::InvalidField { field: "expires_in", .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scope_may_be_a_string_or_a_list() {
+        let scope = |v: &str| parse(&format!(r#"{{"access_token":"a","scope":{v}}}"#)).map(|t| t.scope);
+        assert_eq!(scope(r#""openid  email""#), Ok(Some("openid email".into())));
+        assert_eq!(scope(r#"["openid","offline_access"]"#), Ok(Some("openid offline_access".into())));
+        assert_eq!(scope("[]"), Ok(None));
+        assert_eq!(scope(r#""""#), Ok(None));
+        for bad in ["[1]", r#"["a b"]"#, "{}", "7", r#"[""]"#] {
+            assert!(matches!(scope(bad), Err(TokenResponseError::InvalidField { field: "scope", .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lineage_sequence_and_sign_in_time_carry_over_a_refresh() {
+        let first = parse(r#"{"access_token":"a","refresh_token":"r1"}"#).unwrap().with_lineage("L1");
+        assert_eq!((first.seq, first.signed_in_at), (0, NOW));
+        let second = TokenSet::parse_token_response(r#"{"access_token":"b"}"#, NOW + 5, Some(&first)).unwrap();
+        assert_eq!(
+            (second.lineage.as_str(), second.seq, second.signed_in_at, second.stored_at),
+            ("L1", 1, NOW, NOW + 5)
+        );
+        let salvaged = TokenSet::salvage_refresh(r#"{"refresh_token":"r3","token_type":"N_A"}"#, &second).unwrap();
+        assert_eq!((salvaged.seq, salvaged.access_token.expose()), (2, "b"));
+        for unusable in ["{oops", r#"{"refresh_token":""}"#, r#"{"refresh_token":5}"#, "[]", r#""r""#] {
+            assert!(TokenSet::salvage_refresh(unusable, &second).is_none(), "{unusable}");
         }
     }
 
@@ -307,6 +448,8 @@ mod tests {
             json.replace(&format!("\"stored_at\":{NOW}"), &format!("\"stored_at\":{}", NOW + 999_999_999)),
             json.replace(&format!("\"expires_at\":{}", NOW + 300_000), "\"expires_at\":\"tomorrow\""),
             json[..json.len() / 2].to_owned(),
+            json.replace("\"lineage\":\"\"", "\"lineage\":\"a b\""),
+            json.replace(&format!("\"signed_in_at\":{NOW}"), &format!("\"signed_in_at\":{}", NOW + 1)),
         ] {
             assert!(TokenSet::from_storage_json(&bad).is_err(), "{bad}");
         }

@@ -54,12 +54,19 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Body text, if any.
     pub body: Option<String>,
+    /// Let the request outlive the page (`fetch(…, {keepalive: true})`): for revocations sent right before a
+    /// navigation, which would otherwise cancel them.
+    pub keepalive: bool,
+    /// Follow HTTP redirects (the default). Token and revocation requests set it to `false`: a POST carrying a
+    /// refresh token or a code must never be replayed to another URL; a redirect answer is then a
+    /// [`TransportError::Redirected`].
+    pub follow_redirects: bool,
 }
 
 impl HttpRequest {
     /// A request without headers or body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Self { method, url: url.into(), headers: Vec::new(), body: None }
+        Self { method, url: url.into(), headers: Vec::new(), body: None, keepalive: false, follow_redirects: true }
     }
 
     /// Adds a header, replacing any of the same name (case-insensitive).
@@ -88,6 +95,28 @@ impl HttpRequest {
     /// Sets the body.
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// Lets the request outlive the page (see [`HttpRequest::keepalive`]).
+    ///
+    /// ```
+    /// use oten_auth_core::{HttpRequest, Method};
+    /// assert!(HttpRequest::new(Method::Post, "https://idp.test/revoke").keep_alive().keepalive);
+    /// ```
+    pub fn keep_alive(mut self) -> Self {
+        self.keepalive = true;
+        self
+    }
+
+    /// Refuses redirects (see [`HttpRequest::follow_redirects`]).
+    ///
+    /// ```
+    /// use oten_auth_core::{HttpRequest, Method};
+    /// assert!(!HttpRequest::new(Method::Post, "https://idp.test/token").no_redirects().follow_redirects);
+    /// ```
+    pub fn no_redirects(mut self) -> Self {
+        self.follow_redirects = false;
         self
     }
 }
@@ -144,6 +173,8 @@ impl std::fmt::Debug for HttpRequest {
             .field("url", &self.url)
             .field("header_names", &names)
             .field("body_len", &self.body.as_ref().map(String::len))
+            .field("keepalive", &self.keepalive)
+            .field("follow_redirects", &self.follow_redirects)
             .finish()
     }
 }
@@ -167,6 +198,9 @@ pub enum TransportError {
     /// No answer in time.
     #[error("the request timed out")]
     Timeout,
+    /// The server answered with a redirect to a request that refuses them ([`HttpRequest::no_redirects`]).
+    #[error("the server answered with a redirect")]
+    Redirected,
 }
 
 /// Sends requests. Single-threaded (WebAssembly in a browser), so futures need not be `Send`.
