@@ -1,5 +1,6 @@
 //! The authenticated API client: Bearer for allow-listed origins, one retry after a 401, one redirect to sign-in.
 
+use crate::end_reason::EndReason;
 use crate::error::AuthError;
 use crate::manager::TokenManager;
 use crate::metrics::{endpoint_label, MetricEvent};
@@ -72,8 +73,10 @@ impl ApiError {
 /// - asks the [`TokenManager`] for a valid token before each request and adds `Authorization: Bearer …` only
 ///   when the URL's origin is allow-listed;
 /// - after a 401 from an allow-listed API: one refresh through the shared single flight, then exactly one retry
-///   of the same request (method, body, headers);
-/// - a second 401 or a refresh that ends the session: tokens cleared and the person sent to
+///   of the same request (method, body, headers); a 401 whose final URL (after redirects) is on another origin is
+///   returned as it is, since it says nothing about the token;
+/// - a second 401 or a refresh that ends the session: tokens cleared (and revoked, [`EndReason::ApiRefused`]),
+///   and the person sent to
 ///   `/login?return_to=<current path>`, at most once however many requests fail together, and never from
 ///   `/login` or `/callback`;
 /// - network errors and 5xx reach the caller; they neither clear tokens nor redirect;
@@ -160,15 +163,17 @@ impl ApiClient {
             let Some(token) = token else { return Ok(response) };
             let metrics = self.manager.metrics();
             metrics.record(MetricEvent::TokenUsed { endpoint: endpoint_label(&attempt.url), status: response.status });
-            if response.status != 401 {
+            // A 401 is a verdict on the token only when it comes from an allow-listed API: after a redirect to
+            // another origin (which never got the token), it says nothing about the session.
+            let from_the_api = response.url.as_deref().is_none_or(|url| self.allow.allows(url));
+            if response.status != 401 || !from_the_api {
                 return Ok(response);
             }
             if retried {
-                self.manager.end_session(AuthError::SessionEnded { oauth: None });
+                self.manager.end_session(EndReason::ApiRefused);
                 self.send_to_login();
                 return Err(ApiError::Unauthorized);
             }
-            metrics.record(MetricEvent::TokenExpired);
             retried = true;
             self.refresh_after(&token).await?;
         }

@@ -38,21 +38,26 @@ pub mod pkce;
 
 mod api_client;
 mod authorize;
+mod backoff;
 mod callback;
 mod clock;
 mod config;
 mod discovery;
+mod end_reason;
 mod error;
 pub mod form;
+mod lineage;
 mod manager;
 pub mod metrics;
 mod navigator;
 mod oauth_error;
 pub mod origin;
 mod policy;
+mod reauth;
 pub mod request;
 mod return_path;
 mod secret;
+mod siblings;
 mod store;
 mod token_set;
 mod transport;
@@ -61,21 +66,34 @@ pub mod testing;
 
 pub use api_client::{ApiClient, ApiError, ApiHook};
 pub use authorize::{AuthorizationRequest, PendingAuthorization, PENDING_LIFETIME_MS};
+pub use backoff::{backoff_ms, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_SECS};
 pub use callback::{CallbackError, CallbackParams};
 pub use clock::Clock;
-pub use config::{AuthConfig, ConfigError, EndpointOverrides};
+pub use config::{AuthConfig, ConfigError, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use discovery::{DiscoveryError, ProviderMetadata};
-pub use error::AuthError;
+pub use end_reason::EndReason;
+pub use error::{AuthError, Deferral};
 pub use form::{form_encode, parse_query};
-pub use manager::{ManagerConfig, SessionEvent, Subscription, TokenManager};
+pub use lineage::{InFlight, LineageRecord, RefreshGate};
+pub use manager::{
+    ManagerConfig, SessionEvent, Subscription, TokenManager, COMFORT_MARGIN_MS, DEFAULT_ASK_TIMEOUT_MS,
+    DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_SESSION_AGE_SECS,
+};
 pub use metrics::{MetricEvent, Metrics, MetricsSink, MetricsSnapshot};
 pub use navigator::{is_auth_route, login_url, Navigator};
 pub use oauth_error::OAuthErrorBody;
 pub use origin::{origin_of, OriginAllowList};
 pub use policy::RefreshPolicy;
-pub use request::{code_exchange_request, refresh_request, revocation_request, token_endpoint_outcome, RevocableToken};
+pub use reauth::{LoginDecision, ReauthState, REPEAT_WINDOW_MS};
+pub use request::{
+    code_exchange_request, refresh_outcome, refresh_request, revocation_request, token_endpoint_outcome,
+    RefreshOutcome, RevocableToken,
+};
 pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, IdToken, RefreshToken};
+pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
 pub use store::{MemoryStore, StoreError, TokenStore};
-pub use token_set::{TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS};
+pub use token_set::{
+    is_valid_lineage, TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, MAX_LINEAGE_LEN,
+};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};

@@ -292,3 +292,53 @@ fn debug_output_never_shows_tokens() {
     let printed = format!("{:?} {:?}", r.transport.requests(), r.client.manager().tokens());
     assert!(!printed.contains("at0") && !printed.contains("rt0"), "{printed}");
 }
+
+#[test]
+fn a_401_from_another_origin_after_a_redirect_is_not_a_verdict_on_the_token() {
+    let transport = Rc::new(FakeTransport::with_handler(|req| {
+        let mut answer = HttpResponse::new(401, "");
+        // The API redirected the call to a foreign origin, which answered 401 (it never saw the token).
+        answer.url = Some(req.url.replace("https://api.test", "https://sso.elsewhere.test"));
+        Ok(answer)
+    }));
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()),
+        transport.clone(),
+        Metrics::default(),
+    );
+    manager
+        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
+        .unwrap();
+    let nav = Rc::new(Nav::default());
+    let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
+    let answer = block_on(client.get(&format!("{API}/api/user/profile"))).unwrap();
+    assert_eq!(answer.status, 401);
+    assert_eq!(transport.request_count(), 1, "no refresh, no retry");
+    assert!(manager.is_signed_in());
+    assert!(nav.visits.borrow().is_empty());
+}
+
+#[test]
+fn an_api_401_is_not_counted_as_an_expiration_and_a_refused_session_is_revoked() {
+    let r = rig(|_, _| 401);
+    let revoked = Rc::new(Cell::new(false));
+    let seen = revoked.clone();
+    r.client.manager().subscribe(move |e| {
+        if matches!(e, SessionEvent::Discarded(_)) {
+            seen.set(true);
+        }
+    });
+    let ended = Rc::new(RefCell::new(None));
+    let sink = ended.clone();
+    r.client.manager().subscribe(move |e| {
+        if let SessionEvent::Ended(e) = e {
+            *sink.borrow_mut() = e.end_reason().cloned();
+        }
+    });
+    assert_eq!(block_on(r.client.get(&format!("{API}/x"))), Err(ApiError::Unauthorized));
+    assert_eq!(r.client.manager().metrics().snapshot().expirations, 0);
+    assert!(revoked.get(), "the refused session's tokens are handed out for revocation");
+    assert_eq!(*ended.borrow(), Some(EndReason::ApiRefused));
+}

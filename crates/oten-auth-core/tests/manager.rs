@@ -4,11 +4,16 @@ use futures::executor::{block_on, LocalPool};
 use futures::task::LocalSpawnExt;
 use oten_auth_core::testing::{FakeClock, FakeTransport};
 use oten_auth_core::{
-    form::percent_decode, parse_query, AuthError, HttpResponse, ManagerConfig, MemoryStore, Metrics, SessionEvent,
-    TokenManager, TokenSet, TokenStore, TransportError,
+    form::percent_decode, parse_query, AuthError, EndReason, HttpResponse, ManagerConfig, MemoryStore, Metrics,
+    SessionEvent, TokenManager, TokenSet, TokenStore, TransportError,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
+
+mod support;
+use oten_auth_core::testing::{FakeRuntime, FakeTimers};
+use oten_auth_core::Deferral;
+use support::{FakeIdp, Fault, IdpTransport, TOKEN_URL};
 
 const T0: i64 = 1_700_000_000_000;
 const ENDPOINT: &str = "https://idp.test/v1/oauth/token";
@@ -169,36 +174,222 @@ fn session_ending_errors_clear_the_tokens() {
         assert!(r.manager.tokens().is_none());
         assert_eq!(r.store.raw(), None);
         assert_eq!(r.manager.metrics().snapshot().refresh_failure.get(code), Some(&1));
-        assert!(matches!(r.events.borrow().last(), Some(SessionEvent::Ended(_))));
+        assert!(r.events.borrow().iter().any(|e| matches!(e, SessionEvent::Ended(_))));
+        assert!(
+            r.events.borrow().iter().any(|e| matches!(e, SessionEvent::Discarded(_))),
+            "the access token is revoked too"
+        );
         assert_eq!(get(&r), Err(AuthError::NotSignedIn));
     }
 }
 
+/// Passing failures against a provider that rotates and detects reuse: the tokens are kept, nothing is presented
+/// twice, and once the backoff has passed the next healthy refresh succeeds with the same (unconsumed) token.
 #[test]
 fn passing_errors_keep_the_tokens() {
-    let cases: Vec<(Result<HttpResponse, TransportError>, &str)> = vec![
-        (Err(TransportError::Network("offline".into())), "network"),
-        (Err(TransportError::Timeout), "timeout"),
-        (Ok(HttpResponse::new(503, "down")), "http_5xx"),
-        (Ok(HttpResponse::new(500, r#"{"error":"server_error"}"#)), "http_5xx"),
-        (Ok(HttpResponse::new(200, "{oops")), "malformed_response"),
-        (Ok(HttpResponse::new(200, r#"{"token_type":"Bearer"}"#)), "malformed_response"),
+    let cases: Vec<(Fault, &str)> = vec![
+        (Fault::Answer(Err(TransportError::Network("offline".into()))), "network"),
+        (Fault::Answer(Err(TransportError::Timeout)), "timeout"),
+        (Fault::Answer(Err(TransportError::Redirected)), "network"),
+        (Fault::Answer(Ok(HttpResponse::new(503, "down").with_header("Retry-After", "1"))), "http_5xx"),
+        (Fault::Answer(Ok(HttpResponse::new(500, r#"{"error":"server_error"}"#))), "http_5xx"),
+        (Fault::Answer(Ok(HttpResponse::new(502, r#"{"error":"server_er"#))), "http_5xx"),
+        (Fault::Answer(Ok(HttpResponse::new(429, ""))), "http_4xx"),
+        (Fault::Answer(Ok(HttpResponse::new(400, r#"{"error":"invalid_request"}"#))), "http_4xx"),
     ];
-    for (answer, label) in cases {
-        let r = rig(FakeTransport::default());
-        r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
-        r.clock.advance(60_000);
-        r.transport.push(answer);
-        let e = get(&r).unwrap_err();
+    for (fault, label) in cases {
+        let clock = Rc::new(FakeClock::new(T0));
+        let idp = FakeIdp::new(clock.clone(), 60);
+        let transport = IdpTransport::new(idp.clone());
+        let store = Rc::new(MemoryStore::default());
+        let manager = TokenManager::new(
+            ManagerConfig::new(TOKEN_URL, "spa"),
+            clock.clone(),
+            store.clone(),
+            transport,
+            Metrics::default(),
+        );
+        manager.sign_in(idp.sign_in()).unwrap();
+        clock.advance(60_000);
+        idp.push_fault(fault);
+        let e = block_on(manager.get_valid_access_token()).unwrap_err();
         assert!(e.is_retryable(), "{label}: {e}");
         assert_eq!(e.metric_label(), label);
-        let kept = r.manager.tokens().unwrap();
-        assert_eq!(kept.refresh_token.unwrap().expose(), "r", "{label}");
-        assert!(r.store.raw().is_some());
-        // The next call tries again and can succeed.
-        r.transport.push(ok_answer("b", Some("r2"), 60));
-        assert_eq!(get(&r).unwrap(), "b");
+        assert_eq!(manager.tokens().unwrap().refresh_token.unwrap().expose(), "rt1", "{label}");
+        assert!(store.raw().unwrap().contains("rt1"), "{label}: the stored copy is kept too");
+        // Within the backoff nothing is sent; after it the same, unconsumed token renews the session.
+        assert!(matches!(
+            block_on(manager.get_valid_access_token()),
+            Err(AuthError::Deferred(Deferral::Backoff { .. }))
+        ));
+        assert_eq!(idp.requests(), 1, "{label}");
+        clock.advance(2_000);
+        assert_eq!(block_on(manager.get_valid_access_token()).unwrap().expose(), "at2", "{label}");
+        assert_eq!(idp.presented_twice(), 0, "{label}");
+        assert!(!idp.is_revoked());
     }
+}
+
+#[test]
+fn during_a_backoff_any_number_of_calls_send_no_token_request() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    r.transport.push(Ok(HttpResponse::new(503, "").with_header("Retry-After", "30")));
+    assert!(get(&r).is_err());
+    let mut pool = LocalPool::new();
+    for _ in 0..1000 {
+        let m = r.manager.clone();
+        pool.spawner().spawn_local(async move { assert!(m.get_valid_access_token().await.is_err()) }).unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(r.transport.request_count(), 1, "Retry-After: 30 holds every caller");
+    assert_eq!(r.manager.retry_at(), Some(T0 + 60_000 + 30_000));
+    r.manager.reset_backoff(); // the network came back
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    assert_eq!(get(&r).unwrap(), "b");
+}
+
+#[test]
+fn a_refresh_that_fails_slowly_never_returns_a_token_that_expired_meanwhile() {
+    let r = rig(FakeTransport::gated());
+    r.manager.sign_in(tokens("a", Some("r"), 20, T0)).unwrap();
+    r.clock.advance(15_000); // due, valid 5 s more
+    let mut pool = LocalPool::new();
+    let out = Rc::new(RefCell::new(None));
+    let (m, o) = (r.manager.clone(), out.clone());
+    pool.spawner().spawn_local(async move { *o.borrow_mut() = Some(m.get_valid_access_token().await) }).unwrap();
+    pool.run_until_stalled();
+    r.clock.advance(10_000); // the failure arrives after the token expired
+    r.transport.release(Err(TransportError::Timeout));
+    pool.run_until_stalled();
+    assert_eq!(out.borrow().clone().unwrap(), Err(AuthError::Timeout));
+}
+
+#[test]
+fn a_refresh_whose_callers_all_left_is_finished_and_revoked_when_the_session_is_cleared() {
+    let transport = Rc::new(FakeTransport::gated());
+    let clock = Rc::new(FakeClock::new(T0));
+    let timers = Rc::new(FakeTimers::new(clock.clone()));
+    let pool = Rc::new(RefCell::new(LocalPool::new()));
+    let spawner = pool.borrow().spawner();
+    let manager = TokenManager::new(
+        ManagerConfig::new(ENDPOINT, "spa-dev"),
+        clock.clone(),
+        Rc::new(MemoryStore::default()),
+        transport.clone(),
+        Metrics::default(),
+    )
+    .with_runtime(Rc::new(FakeRuntime::new(timers, move |t| spawner.spawn_local(t).unwrap())));
+    let discarded = Rc::new(RefCell::new(Vec::new()));
+    let sink = discarded.clone();
+    manager.subscribe(move |e| {
+        if let SessionEvent::Discarded(t) = e {
+            sink.borrow_mut().push(t.refresh_token.clone().unwrap().expose().to_owned());
+        }
+    });
+    manager.sign_in(tokens("a", Some("r1"), 60, T0)).unwrap();
+    clock.advance(60_000);
+    drop(manager.refresh()); // the only caller goes away at once
+    pool.borrow_mut().run_until_stalled();
+    assert_eq!(transport.waiting(), 1, "the request left");
+    manager.sign_out();
+    transport.release(ok_answer("late", Some("r2"), 60));
+    pool.borrow_mut().run_until_stalled();
+    assert_eq!(
+        *discarded.borrow(),
+        vec!["r2".to_string()],
+        "the rotated token was awaited and handed out for revocation"
+    );
+}
+
+#[test]
+fn a_failed_save_removes_the_stored_copy_at_refresh_and_at_sign_in() {
+    let r = rig(FakeTransport::default());
+    r.store.save(&tokens("someone-else", Some("r0"), 600, T0)).unwrap();
+    r.store.set_fail_writes(true);
+    assert!(r.manager.sign_in(tokens("a", Some("r1"), 60, T0)).is_err());
+    assert_eq!(r.store.raw(), None, "the previous (other person's) session is not left behind");
+    assert_eq!(get(&r).unwrap(), "a", "the new session works in memory");
+    r.store.set_fail_writes(false);
+    r.manager.sign_in(tokens("a", Some("r1"), 60, T0)).unwrap();
+    assert!(r.store.raw().unwrap().contains("r1"));
+    r.store.set_fail_writes(true);
+    r.clock.advance(60_000);
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    assert_eq!(get(&r).unwrap(), "b");
+    assert_eq!(r.store.raw(), None, "r1 was consumed: no stored copy may keep it");
+    assert!(r.events.borrow().iter().any(|e| matches!(e, SessionEvent::StoreFailed(_))));
+}
+
+#[test]
+fn expirations_are_counted_once_per_token_whoever_finds_them() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(61_000);
+    for _ in 0..3 {
+        r.transport.push(Ok(HttpResponse::new(503, "")));
+        block_on(r.manager.maintain());
+        let _ = get(&r);
+        r.clock.advance(61_000);
+    }
+    assert_eq!(r.manager.metrics().snapshot().expirations, 1, "one expired token, seen many times");
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    r.manager.reset_backoff();
+    assert_eq!(get(&r).unwrap(), "b");
+    r.clock.advance(61_000);
+    r.transport.push(ok_answer("c", Some("r3"), 60));
+    block_on(r.manager.maintain());
+    assert_eq!(r.manager.metrics().snapshot().expirations, 2, "the background check counts the next one");
+}
+
+#[test]
+fn the_maximum_session_age_ends_and_revokes_the_session() {
+    let clock = Rc::new(FakeClock::new(T0));
+    let transport = Rc::new(FakeTransport::with_handler(|_| ok_answer("again", Some("r+"), 3600)));
+    let manager = TokenManager::new(
+        ManagerConfig::new(ENDPOINT, "spa").with_max_session_age_secs(7200),
+        clock.clone(),
+        Rc::new(MemoryStore::default()),
+        transport,
+        Metrics::default(),
+    );
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = events.clone();
+    manager.subscribe(move |e| sink.borrow_mut().push(e.clone()));
+    manager.sign_in(tokens("a", Some("r"), 3600, T0)).unwrap();
+    clock.advance(3_600_000);
+    block_on(manager.maintain());
+    assert!(manager.is_signed_in(), "refreshes do not extend the age");
+    assert_eq!(manager.tokens().unwrap().signed_in_at, T0);
+    clock.advance(3_600_000);
+    let e = block_on(manager.get_valid_access_token()).unwrap_err();
+    assert_eq!(e, AuthError::SessionEnded { reason: EndReason::MaxAge });
+    assert!(events.borrow().iter().any(|e| matches!(e, SessionEvent::Discarded(_))), "revoked");
+    assert!(!manager.is_signed_in());
+}
+
+#[test]
+fn a_manual_refresh_of_a_session_without_a_refresh_token_does_not_end_it() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", None, 60, T0)).unwrap();
+    assert_eq!(block_on(r.manager.refresh()), Err(AuthError::Deferred(Deferral::NoRefreshToken)));
+    assert!(r.manager.is_signed_in());
+    assert_eq!(r.transport.request_count(), 0);
+}
+
+#[test]
+fn the_background_check_refreshes_a_due_token_once() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    block_on(r.manager.maintain());
+    assert_eq!(r.transport.request_count(), 0, "fresh: nothing to do");
+    r.clock.advance(31_000);
+    r.transport.push(ok_answer("b", Some("r2"), 60));
+    block_on(r.manager.maintain());
+    block_on(r.manager.maintain());
+    assert_eq!(r.transport.request_count(), 1);
+    assert_eq!(get(&r).unwrap(), "b");
 }
 
 #[test]
@@ -219,7 +410,7 @@ fn expired_without_a_refresh_token_ends_the_session_but_valid_is_served() {
     r.clock.advance(50_000);
     assert_eq!(get(&r).unwrap(), "a", "due, no refresh token, still valid: served");
     r.clock.advance(10_000);
-    assert_eq!(get(&r).unwrap_err(), AuthError::SessionEnded { oauth: None });
+    assert_eq!(get(&r).unwrap_err(), AuthError::SessionEnded { reason: EndReason::Expired });
     assert_eq!(r.transport.request_count(), 0);
     assert!(r.store.raw().is_none());
 }
@@ -299,6 +490,8 @@ fn a_failing_store_keeps_the_session_in_memory() {
     r.transport.push(ok_answer("b", Some("r2"), 60));
     assert_eq!(get(&r).unwrap(), "b");
     assert!(r.events.borrow().iter().any(|e| matches!(e, SessionEvent::StoreFailed(_))));
+    assert_eq!(r.store.raw(), None, "storage holds nothing: the copy with the consumed r was removed");
+    assert_eq!(r.manager.tokens().unwrap().refresh_token.unwrap().expose(), "r2", "memory holds the rotation");
 }
 
 #[test]

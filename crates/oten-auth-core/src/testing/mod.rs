@@ -1,5 +1,8 @@
 //! Fakes for tests: a clock moved by hand and a scripted or gated transport.
 //!
+//! [`FakeTabs`] is a whole browser of tabs in one process (a lock per session, the shared record, messages that
+//! wait while a tab is frozen), so the cross-tab rules run natively too.
+//!
 //! They are public so that the browser crate's and an embedding app's native tests can use them too. They are
 //! for tests only: the app uses the real browser implementations.
 
@@ -131,3 +134,9 @@ impl Transport for FakeTransport {
         futures::future::ready(answer).boxed_local()
     }
 }
+
+mod tabs;
+mod timers;
+
+pub use tabs::{FakeTab, FakeTabs};
+pub use timers::{FakeRuntime, FakeTimers};

@@ -1,0 +1,245 @@
+//! Sibling tabs: messages in, joining a session, asking for newer tokens, adopting them.
+
+use super::{SessionEvent, TokenManager};
+use crate::lineage::{LineageRecord, RefreshGate};
+use crate::metrics::MetricEvent;
+use crate::secret::AccessToken;
+use crate::siblings::{SiblingMessage, TokensKind};
+use crate::token_set::TokenSet;
+use futures::channel::oneshot;
+use futures::future::{select, Either, FutureExt};
+
+impl TokenManager {
+    /// Handles a message from a sibling tab (the browser crate calls it for every `BroadcastChannel` message):
+    /// takes a newer rotation of this tab's session, joins a sibling's new sign-in when this tab has no session,
+    /// answers siblings that ask, and ends the session when a sibling says it ended.
+    ///
+    /// ## Usage
+    ///
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use oten_auth_core::{*, testing::{FakeClock, FakeTransport}};
+    /// # let manager = TokenManager::new(ManagerConfig::new("https://idp.test/token", "spa"), Rc::new(FakeClock::new(0)),
+    /// #     Rc::new(MemoryStore::default()), Rc::new(FakeTransport::default()), Metrics::default());
+    /// if let Some(message) = SiblingMessage::from_json(r#"{"type":"join","from":"t2"}"#) {
+    ///     manager.receive(&message); // without siblings configured, messages are ignored
+    /// }
+    /// ```
+    pub fn receive(&self, message: &SiblingMessage) {
+        if self.inner.siblings.is_none() {
+            return;
+        }
+        self.ensure_loaded();
+        match message {
+            SiblingMessage::Tokens { kind, tokens, .. } => self.consider(*kind, tokens),
+            SiblingMessage::Want { lineage, after_seq, .. } => {
+                if let Some(mine) = self.tokens().filter(|t| &t.lineage == lineage && t.seq > *after_seq) {
+                    self.post(SiblingMessage::Tokens {
+                        from: String::new(),
+                        kind: TokensKind::Answer,
+                        tokens: Box::new(mine),
+                    });
+                }
+            }
+            SiblingMessage::Join { .. } => {
+                // Only a session that can be used as it is: not one whose access token expired (a frozen tab's), not
+                // one this tab cannot renew, not one whose refresh token is being presented right now.
+                let now = self.now();
+                let shareable = self.tokens().filter(|t| {
+                    self.inner.config.join_siblings
+                        && !self.is_stuck()
+                        && !self.is_refreshing()
+                        && !t.is_expired(now)
+                        && !t.is_past_max_age(now, self.inner.config.max_session_age_ms)
+                });
+                if let Some(mine) = shareable {
+                    self.post(SiblingMessage::Tokens {
+                        from: String::new(),
+                        kind: TokensKind::Answer,
+                        tokens: Box::new(mine),
+                    });
+                }
+            }
+            SiblingMessage::Ended { lineage, reason, .. } => {
+                if self.tokens().is_some_and(|t| &t.lineage == lineage) {
+                    self.end(reason.clone(), false, false);
+                }
+            }
+        }
+    }
+
+    /// Gets the session ready when the page starts, before anything uses it.
+    ///
+    /// - A stored session (a reload, or a copied tab) is checked against the shared record: ended elsewhere → cleared;
+    ///   older than a sibling's → the newer tokens are asked for.
+    /// - Without a stored session, and with [`super::ManagerConfig::join_siblings`], the open sibling tabs are asked
+    ///   for theirs: the newest sign-in that has not ended is joined, with no click and no redirect.
+    pub async fn start(&self) {
+        self.ensure_loaded();
+        let Some(siblings) = self.inner.siblings.clone() else { return };
+        match self.tokens() {
+            Some(mine) => {
+                let Ok(record) = siblings.read(&mine.lineage).await else { return };
+                match LineageRecord::gate(record.as_ref(), mine.seq, self.now()) {
+                    RefreshGate::Ended(reason) if self.tokens().is_some_and(|t| t.lineage == mine.lineage) => {
+                        self.end(reason, false, false);
+                    }
+                    RefreshGate::Stale { seq } => {
+                        let newer = self.ask_for_newer(&mine.lineage, mine.seq, seq).await;
+                        self.inner.state.borrow_mut().stuck |= newer.is_none();
+                    }
+                    _ => {}
+                }
+            }
+            None if self.inner.config.join_siblings => self.join(siblings).await,
+            None => {}
+        }
+    }
+
+    async fn join(&self, siblings: std::rc::Rc<dyn crate::siblings::Siblings>) {
+        if siblings.others().await == 0 {
+            return;
+        }
+        self.inner.state.borrow_mut().joining = Some(Vec::new());
+        self.post(SiblingMessage::Join { from: String::new() });
+        self.sleep(self.inner.config.ask_timeout_ms).await;
+        let mut offers = self.inner.state.borrow_mut().joining.take().unwrap_or_default();
+        if self.is_signed_in() {
+            return;
+        }
+        // The newest sign-in first, and of each lineage its newest rotation.
+        offers.sort_by_key(|o| std::cmp::Reverse((o.signed_in_at, o.seq)));
+        offers.dedup_by(|later, kept| later.lineage == kept.lineage);
+        let lock_timeout = i64::from(self.inner.config.lock_timeout_ms);
+        for offer in offers {
+            let now = self.now();
+            if offer.is_expired(now) {
+                continue;
+            }
+            let record = siblings.read(&offer.lineage).await.ok().flatten();
+            match LineageRecord::gate(record.as_ref(), offer.seq, now) {
+                RefreshGate::Ended(_) | RefreshGate::Stale { .. } => continue,
+                // A presentation long pending: the lineage cannot be renewed by a newcomer either.
+                RefreshGate::InFlight { since, .. } if now.saturating_sub(since) >= lock_timeout => continue,
+                _ => {}
+            }
+            if !self.is_signed_in() {
+                self.adopt(offer, true);
+            }
+            return;
+        }
+    }
+
+    /// Asks the siblings for rotation `newest` (or any after `held`) of `lineage` and waits briefly. Returns the
+    /// adopted access token, or `None` when no sibling handed it over (it may be frozen or closed).
+    pub(super) async fn ask_for_newer(&self, lineage: &str, held: u64, newest: u64) -> Option<AccessToken> {
+        let adopted = |m: &TokenManager| {
+            let st = m.inner.state.borrow();
+            st.tokens
+                .as_ref()
+                .filter(|t| t.lineage == lineage && t.seq >= newest.max(held + 1))
+                .map(|t| t.access_token.clone())
+        };
+        if let Some(token) = adopted(self) {
+            return Some(token);
+        }
+        let others = match &self.inner.siblings {
+            Some(siblings) => siblings.others().await,
+            None => 0,
+        };
+        if others == 0 {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut st = self.inner.state.borrow_mut();
+            st.adoption_waiters.retain(|w| !w.is_canceled());
+            st.adoption_waiters.push(tx);
+        }
+        self.post(SiblingMessage::Want { from: String::new(), lineage: lineage.to_owned(), after_seq: held });
+        let timeout = self.sleep(self.inner.config.ask_timeout_ms);
+        match select(rx, timeout).await {
+            Either::Left(_) | Either::Right(_) => adopted(self),
+        }
+    }
+
+    /// While stuck, looks at the shared record again: the lineage may have ended, or its newest tokens may be
+    /// available now (a frozen sibling woke up and finished), or the pending presentation may have failed.
+    pub(super) async fn recheck_stuck(&self) {
+        let (Some(siblings), Some(mine)) = (self.inner.siblings.clone(), self.tokens()) else { return };
+        let Ok(record) = siblings.read(&mine.lineage).await else { return };
+        match LineageRecord::gate(record.as_ref(), mine.seq, self.now()) {
+            RefreshGate::Ended(reason) => {
+                self.end(reason, false, false);
+            }
+            RefreshGate::Stale { seq } => {
+                let _ = self.ask_for_newer(&mine.lineage, mine.seq, seq).await;
+            }
+            RefreshGate::Go | RefreshGate::Backoff { .. } => self.inner.state.borrow_mut().stuck = false,
+            RefreshGate::InFlight { .. } => {}
+        }
+    }
+
+    /// Takes tokens from a sibling if they are newer than this tab's, or a session to join.
+    ///
+    /// Messages are checked for shape ([`SiblingMessage::from_json`]) but come from any document of the app's
+    /// origin: a script there could offer a session. That is no more than such a script can do anyway (it runs as the
+    /// app), and [`super::ManagerConfig::join_siblings`] turns joining off.
+    fn consider(&self, kind: TokensKind, tokens: &TokenSet) {
+        let newer_rotation;
+        let join;
+        {
+            let mut st = self.inner.state.borrow_mut();
+            if st.tokens.is_none() {
+                if let Some(offers) = st.joining.as_mut() {
+                    offers.push(tokens.clone());
+                    return;
+                }
+            }
+            newer_rotation = st.tokens.as_ref().is_some_and(|t| t.lineage == tokens.lineage && tokens.seq > t.seq);
+            // Never while a refresh of this tab is under way: its outcome would be thrown away and revoked, and with
+            // one grant per IdP session that revocation would end the session just joined.
+            let joinable = self.inner.config.join_siblings && kind == TokensKind::SignedIn && st.pending.is_none();
+            // A tab without a session joins a sibling's sign-in; a stuck tab takes a sibling's newer sign-in.
+            join = match &st.tokens {
+                None => joinable,
+                Some(t) => joinable && st.stuck && t.lineage != tokens.lineage && tokens.signed_in_at >= t.signed_in_at,
+            };
+        }
+        if newer_rotation {
+            self.adopt(tokens.clone(), false);
+        } else if join {
+            self.adopt(tokens.clone(), true);
+        }
+    }
+
+    /// Makes `tokens` this tab's: a newer rotation of its lineage, or (`new_lineage`) a session it joins.
+    fn adopt(&self, tokens: TokenSet, new_lineage: bool) {
+        let _ = self.persist(&tokens);
+        let waiters = {
+            let mut st = self.inner.state.borrow_mut();
+            st.loaded = true;
+            if new_lineage {
+                st.generation += 1;
+                st.pending = None;
+            }
+            st.tokens = Some(tokens);
+            st.stuck = false;
+            st.retry_at = 0;
+            st.failures = 0;
+            std::mem::take(&mut st.adoption_waiters)
+        };
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+        self.inner.metrics.record(MetricEvent::TokensAdopted);
+        self.emit(SessionEvent::Adopted);
+    }
+
+    fn sleep(&self, ms: u32) -> futures::future::LocalBoxFuture<'static, ()> {
+        match &self.inner.runtime {
+            Some(runtime) => runtime.sleep(ms),
+            None => futures::future::ready(()).boxed_local(),
+        }
+    }
+}
