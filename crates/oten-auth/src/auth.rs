@@ -2,18 +2,21 @@
 
 use crate::browser_clock::BrowserClock;
 use crate::browser_navigator::{replace_url, BrowserNavigator};
+use crate::browser_runtime::BrowserRuntime;
+use crate::browser_siblings::BrowserSiblings;
 use crate::fetch_transport::FetchTransport;
-use crate::pending::{save_pending, take_pending};
+use crate::pending::{remove_stale_pending, save_pending, take_pending};
 use crate::provider::{load_jwks, load_metadata};
+use crate::reauth_store::{load_reauth, update_reauth};
 use crate::session_store::SessionStorageStore;
 use crate::sign_out::end_idp_session;
 use crate::webcrypto::{pkce_pair, random_bytes, verify_id_token};
 use oten_auth_core::id_token::{IdTokenError, IdTokenExpectations, JwkSet};
 use oten_auth_core::{
     base64url, code_exchange_request, revocation_request, token_endpoint_outcome, ApiClient, AuthConfig,
-    AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, ManagerConfig, Metrics, Navigator,
-    PendingAuthorization, ProviderMetadata, RefreshPolicy, RevocableToken, SessionEvent, TokenManager, TokenSet,
-    TokenStore, Transport,
+    AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, LoginDecision, ManagerConfig, Metrics,
+    Navigator, PendingAuthorization, ProviderMetadata, ReauthState, RefreshPolicy, RevocableToken, Runtime,
+    SessionEvent, TokenManager, TokenSet, TokenStore, Transport,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,6 +33,12 @@ pub struct AuthParts {
     pub navigator: Rc<dyn Navigator>,
     /// Metrics (default: fresh counters).
     pub metrics: Metrics,
+    /// Runs refreshes to completion in the background, and waits (default: the browser's event loop).
+    pub runtime: Rc<dyn Runtime>,
+    /// The sibling tabs to coordinate with (default: none — a lone tab). The Leptos binding connects
+    /// [`BrowserSiblings`]; without them, tabs that share a session (a duplicated tab) may present one refresh
+    /// token twice.
+    pub siblings: Option<BrowserSiblings>,
 }
 
 impl Default for AuthParts {
@@ -40,6 +49,26 @@ impl Default for AuthParts {
             clock: Rc::new(BrowserClock),
             navigator: Rc::new(BrowserNavigator),
             metrics: Metrics::default(),
+            runtime: Rc::new(BrowserRuntime),
+            siblings: None,
+        }
+    }
+}
+
+impl AuthParts {
+    /// The browser's parts with the configuration's request timeout, coordinating with `siblings`.
+    ///
+    /// ```no_run
+    /// # async fn demo(config: oten_auth_core::AuthConfig) {
+    /// let siblings = oten_auth::BrowserSiblings::connect(&config.client_id).await;
+    /// let parts = oten_auth::AuthParts::for_config(&config, Some(siblings));
+    /// # let _ = parts; }
+    /// ```
+    pub fn for_config(config: &AuthConfig, siblings: Option<BrowserSiblings>) -> Self {
+        Self {
+            transport: Rc::new(FetchTransport::with_timeout_ms(config.request_timeout_ms)),
+            siblings,
+            ..Self::default()
         }
     }
 }
@@ -50,6 +79,7 @@ struct Inner {
     manager: TokenManager,
     client: ApiClient,
     navigator: Rc<dyn Navigator>,
+    siblings: Option<BrowserSiblings>,
     jwks: RefCell<Option<JwkSet>>,
 }
 
@@ -89,25 +119,43 @@ impl Auth {
 
     /// Builds the session from metadata already known.
     pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, parts: AuthParts) -> Self {
-        let manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
-            .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs));
-        let manager =
-            TokenManager::new(manager_config, parts.clock, parts.store, parts.transport.clone(), parts.metrics);
+        let mut manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
+            .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs))
+            .with_max_session_age_secs(config.max_session_age_secs);
+        manager_config.lock_timeout_ms = config.lock_timeout_ms();
+        manager_config.join_siblings = config.join_sibling_tabs;
+        let mut manager =
+            TokenManager::new(manager_config, parts.clock.clone(), parts.store, parts.transport.clone(), parts.metrics)
+                .with_runtime(parts.runtime);
+        if let Some(siblings) = &parts.siblings {
+            manager = manager.with_siblings(Rc::new(siblings.clone()));
+            siblings.listen(manager.clone());
+        }
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
-        // Tokens the manager threw away without storing (a refresh that finished after sign-out, a session an
-        // API refused) may still be live at the IdP: revoke them.
         let revoker = Revoker {
             endpoint: metadata.revocation_endpoint.clone(),
             client_id: config.client_id.clone(),
             transport: parts.transport,
         };
-        manager.subscribe(move |event| {
-            if let SessionEvent::Discarded(tokens) = event {
+        let clock = parts.clock;
+        manager.subscribe(move |event| match event {
+            // Tokens the manager threw away without storing (a refresh that finished after sign-out or a new
+            // sign-in; a session an API refused, past its maximum age, or left with an unusable answer) may still
+            // be live at the IdP: revoke them.
+            SessionEvent::Discarded(tokens) => {
                 let (revoker, tokens) = (revoker.clone(), tokens.clone());
                 wasm_bindgen_futures::spawn_local(async move {
                     revoker.revoke(&tokens).await;
                 });
             }
+            // Why the session ended survives the page load to /login (the loop guard).
+            SessionEvent::Ended(error) => {
+                if let Some(reason) = error.end_reason() {
+                    let now = clock.now_ms();
+                    update_reauth(|state| state.session_ended(reason.clone(), now));
+                }
+            }
+            _ => {}
         });
         Self {
             inner: Rc::new(Inner {
@@ -116,9 +164,46 @@ impl Auth {
                 manager,
                 client,
                 navigator: parts.navigator,
+                siblings: parts.siblings,
                 jwks: RefCell::new(None),
             }),
         }
+    }
+
+    /// Gets the session ready when the page starts: removes a sign-in attempt that can no longer complete and the
+    /// shared records of sessions long over, then checks a stored session against its siblings (ended elsewhere,
+    /// or older than theirs) or joins a sibling's session ([`TokenManager::start`]).
+    pub async fn start(&self) {
+        let now = self.inner.manager.clock().now_ms();
+        remove_stale_pending(now);
+        // The callback page completes a sign-in of its own: it joins no sibling's session.
+        let path = self.inner.navigator.current_path();
+        if path.split(['?', '#']).next() == Some("/callback") && !self.inner.manager.is_signed_in() {
+            return;
+        }
+        // Records of sessions older than the maximum age go (never one with a presentation marker); without a
+        // maximum age, records are kept.
+        let max_age_secs = self.inner.config.max_session_age_secs;
+        if let (Some(siblings), true) = (&self.inner.siblings, max_age_secs > 0) {
+            siblings.prune(now - i64::from(max_age_secs.max(86_400)) * 1000).await;
+        }
+        self.inner.manager.start().await;
+    }
+
+    /// The sibling tabs this session coordinates with, if any.
+    pub fn siblings(&self) -> Option<&BrowserSiblings> {
+        self.inner.siblings.as_ref()
+    }
+
+    /// What `/login` should do now: sign in at once, explain why the last session ended, or — when it ended again
+    /// soon after a forced sign-in — explain and offer sign-out instead of looping.
+    pub fn login_decision(&self) -> LoginDecision {
+        load_reauth().decide()
+    }
+
+    /// The loop guard's state (why the last session ended, when).
+    pub fn reauth_state(&self) -> ReauthState {
+        load_reauth()
     }
 
     /// The token manager.
@@ -156,10 +241,43 @@ impl Auth {
     }
 
     /// Starts a sign-in: the browser leaves for the IdP's login page.
+    ///
+    /// A session this tab still holds is signed out and its tokens revoked first, **before** the browser leaves:
+    /// the IdP gives the new sign-in the same grant (one grant per client in an IdP session), so revoking the old
+    /// tokens afterwards would end the new session too. Sibling tabs holding the old session end it as well.
     pub async fn login(&self, return_to: &str) -> Result<(), CallbackError> {
+        self.end_here().await;
+        let now = self.inner.manager.clock().now_ms();
+        update_reauth(|state| state.sign_in_started(now));
         let url = self.authorization_url(return_to).await?;
         self.inner.navigator.go_to(&url);
         Ok(())
+    }
+
+    /// Ends this tab's session — at once in the siblings too — and revokes its tokens; returns them and how many
+    /// revocations the IdP confirmed. A refresh whose request is on its way has already presented the refresh token:
+    /// its answer is awaited, and its tokens (now discarded) are revoked too. One only queued for a sibling's lock
+    /// is not waited for: it ends without sending anything.
+    async fn end_here(&self) -> (Option<TokenSet>, usize) {
+        let manager = &self.inner.manager;
+        let in_flight = manager.is_presenting().then(|| manager.refresh());
+        let tokens = manager.sign_out();
+        if let Some(refresh) = in_flight {
+            let _ = refresh.await;
+        }
+        let revoked = match &tokens {
+            Some(tokens) => self.revoker().revoke(tokens).await,
+            None => 0,
+        };
+        (tokens, revoked)
+    }
+
+    fn revoker(&self) -> Revoker {
+        Revoker {
+            endpoint: self.inner.metadata.revocation_endpoint.clone(),
+            client_id: self.inner.config.client_id.clone(),
+            transport: self.inner.manager.transport().clone(),
+        }
     }
 
     /// Completes a sign-in at `/callback`: removes `code` and `state` from the address bar at once, checks the
@@ -193,8 +311,9 @@ impl Auth {
         .with_leeway_secs(i64::from(config.id_token_leeway_secs));
         let user = self.verify(id_token.expose(), &expect).await.map_err(CallbackError::IdToken)?;
         // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
-        // manager announces it as `StoreFailed`, so it is not a sign-in failure.
-        let _ = manager.sign_in(tokens.with_user(user));
+        // manager removes the stored copy and announces it as `StoreFailed`, so it is not a sign-in failure.
+        let lineage = base64url::encode(&random_bytes(16).map_err(|e| CallbackError::Other(e.to_string()))?);
+        let _ = manager.sign_in(tokens.with_user(user).with_lineage(lineage));
         self.inner.client.reset_redirect_guard();
         Ok(pending.return_to)
     }
@@ -218,26 +337,14 @@ impl Auth {
         verify_id_token(token, &jwks, expect).await
     }
 
-    /// Signs out: the session ends here first (storage cleared, also when corrupt), then the refresh and access
-    /// tokens are revoked at the IdP (RFC 7009), then the browser goes to the IdP's end-session endpoint (a POST
-    /// form, so the ID token hint never appears in a URL) and comes back to `post_logout_redirect_uri`.
-    /// Returns how many revocations the IdP confirmed.
+    /// Signs out: the session ends here first (storage cleared, also when corrupt) and in every sibling tab that
+    /// holds it, then the refresh and access tokens are revoked at the IdP (RFC 7009, `keepalive`), then the browser
+    /// goes to the IdP's end-session endpoint (a POST form, so the ID token hint never appears in a URL) and comes
+    /// back to `post_logout_redirect_uri`. Returns how many revocations the IdP confirmed.
     pub async fn logout(&self) -> usize {
-        // A refresh in flight has already rotated the refresh token at the IdP: let it land first, so that the
-        // newest tokens are the ones revoked (joining it sends no request of its own).
-        if self.inner.manager.is_refreshing() {
-            let _ = self.inner.manager.refresh().await;
-        }
-        let tokens = self.inner.manager.sign_out();
-        let revoker = Revoker {
-            endpoint: self.inner.metadata.revocation_endpoint.clone(),
-            client_id: self.inner.config.client_id.clone(),
-            transport: self.inner.manager.transport().clone(),
-        };
-        let revoked = match &tokens {
-            Some(tokens) => revoker.revoke(tokens).await,
-            None => 0,
-        };
+        let (tokens, revoked) = self.end_here().await;
+        // A deliberate sign-out: the next sign-in starts afresh, whatever ended before.
+        update_reauth(|state| *state = ReauthState::default());
         let config = &self.inner.config;
         match &self.inner.metadata.end_session_endpoint {
             Some(endpoint) => end_idp_session(
@@ -270,11 +377,8 @@ impl Revoker {
             requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Refresh(rt)));
         }
         requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Access(&tokens.access_token)));
-        let mut confirmed = 0;
-        for request in requests {
-            let answer = self.transport.send(request).await;
-            confirmed += usize::from(answer.is_ok_and(|a| a.is_success()));
-        }
-        confirmed
+        // Both at once (and `keepalive`): a page that leaves right after must not cut the second one off.
+        let answers = futures::future::join_all(requests.into_iter().map(|r| self.transport.send(r))).await;
+        answers.into_iter().filter(|a| a.as_ref().is_ok_and(|a| a.is_success())).count()
     }
 }

@@ -1,9 +1,29 @@
 //! Moving the browser: `window.location`.
 
 use oten_auth_core::Navigator;
+use std::cell::Cell;
+
+thread_local! {
+    /// Set once this page has started to leave: the first navigation away wins.
+    static LEAVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the page as leaving; `false` when it already was (the caller must not navigate again).
+fn start_leaving() -> bool {
+    !LEAVING.with(|l| l.replace(true))
+}
+
+/// The page is shown again (restored from the back-forward cache): it may navigate again.
+pub(crate) fn page_shown_again() {
+    LEAVING.with(|l| l.set(false));
+}
 
 /// Reads the current path from `location` and navigates with `location.assign` (a full page load, which is
 /// what a sign-in redirect needs).
+///
+/// The first navigation away wins: when a session ends, the API client (sending the person to `/login`) and the
+/// route guard (rendering `/login`, which starts a sign-in) may both want to move the page; two overlapping sign-ins
+/// would overwrite each other's state. Later requests on the same page are ignored.
 ///
 /// ## Usage
 ///
@@ -24,15 +44,20 @@ impl Navigator for BrowserNavigator {
     }
 
     fn go_to(&self, url: &str) {
-        if let Some(window) = web_sys::window() {
+        if let Some(window) = web_sys::window().filter(|_| start_leaving()) {
             let _ = window.location().assign(url);
         }
     }
 
     fn post_form(&self, action: &str, fields: &[(&str, &str)]) {
+        if !start_leaving() {
+            return;
+        }
         if submit_form(action, fields).is_none() {
             // No DOM to build a form in: plain navigation, without the fields.
-            self.go_to(action);
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().assign(action);
+            }
         }
     }
 }

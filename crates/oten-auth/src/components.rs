@@ -4,7 +4,7 @@ use crate::context::{use_auth, AuthStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use oten_auth_core::{login_url, sanitize_return_path};
+use oten_auth_core::{login_url, sanitize_return_path, LoginDecision};
 
 /// Shows its children only to a signed-in person. A signed-out person is sent to
 /// `/login?return_to=<this path>`; while a stored session is being restored, `loading` is shown.
@@ -58,7 +58,14 @@ pub fn RequireAuth(
 }
 
 /// The `/login` route: starts the sign-in and comes back to `return_to` (sanitised) afterwards. A person who is
-/// already signed in goes straight to `return_to`.
+/// already signed in goes straight to `return_to`; a tab that just joined a sibling's session too.
+///
+/// It is also the loop guard, across page loads ([`oten_auth_core::ReauthState`]):
+/// - nothing ended: the sign-in starts at once;
+/// - a session ended (an API refused it, the provider did, its maximum age, a sign-out in another tab…): the reason
+///   is shown and the sign-in starts on a click;
+/// - it ended again within minutes of the last forced sign-in: the reason is shown with a way out — sign out (to use
+///   another account) or try once more — and nothing starts by itself.
 ///
 /// ## Usage
 ///
@@ -81,26 +88,56 @@ pub fn LoginRedirect() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let started = StoredValue::new(false);
-    Effect::new(move |_| {
-        let return_to =
-            sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
-        match auth.status.get() {
-            AuthStatus::SignedIn => navigate(&return_to, NavigateOptions { replace: true, ..Default::default() }),
-            AuthStatus::SignedOut if !started.get_value() => {
+    let decision = RwSignal::new(None::<LoginDecision>);
+    let return_to =
+        move || sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
+    Effect::new(move |_| match auth.status.get() {
+        AuthStatus::SignedIn => navigate(&return_to(), NavigateOptions { replace: true, ..Default::default() }),
+        AuthStatus::SignedOut if !started.get_value() => {
+            let Some(session) = auth.auth() else { return };
+            let now = session.login_decision();
+            if now == LoginDecision::SignIn {
                 started.set_value(true);
-                auth.login(&return_to);
+                auth.login(&return_to());
             }
-            _ => {}
+            decision.set(Some(now));
         }
+        _ => {}
     });
-    move || match auth.status.get() {
-        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
-        _ => match auth.last_error.get() {
-            Some(e) => view! { <AuthProblem message=e/> }.into_any(),
-            None => {
-                view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any()
-            }
-        },
+    let sign_in = move |_| {
+        started.set_value(true);
+        decision.set(Some(LoginDecision::SignIn));
+        auth.login(&return_to());
+    };
+    move || match (auth.status.get(), decision.get(), auth.last_error.get()) {
+        (AuthStatus::Unavailable(reason), _, _) => view! { <AuthProblem message=reason/> }.into_any(),
+        (AuthStatus::SignedOut, Some(LoginDecision::Explain(reason)), _) => view! {
+            <section class="auth-ended" role="alert" data-testid="session-ended">
+                <h2>"Your session has ended"</h2>
+                <p data-testid="session-ended-reason">{reason.to_string()}</p>
+                <button class="button primary" data-testid="sign-in-again" on:click=sign_in>"Sign in again"</button>
+            </section>
+        }
+        .into_any(),
+        (AuthStatus::SignedOut, Some(LoginDecision::RepeatedFailure(reason)), _) => view! {
+            <section class="auth-ended" role="alert" data-testid="session-ended-again">
+                <h2>"Signing in again did not help"</h2>
+                <p data-testid="session-ended-reason">{reason.to_string()}</p>
+                <p>
+                    "This happened again right after you signed in, so this app stopped here instead of signing you in "
+                    "over and over. If you have several accounts, sign out and choose another one; otherwise try again "
+                    "later, or tell the app's support team what you see here."
+                </p>
+                <button class="button primary" data-testid="sign-out-instead" on:click=move |_| auth.logout()>
+                    "Sign out"
+                </button>
+                " "
+                <button class="button" data-testid="try-again" on:click=sign_in>"Try again"</button>
+            </section>
+        }
+        .into_any(),
+        (_, _, Some(e)) => view! { <AuthProblem message=e/> }.into_any(),
+        _ => view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! The Leptos binding: `provide_auth` once at the root, `use_auth` anywhere below.
 
 use crate::auth::{Auth, AuthParts};
+use crate::browser_siblings::BrowserSiblings;
 use crate::config_loader::load_config;
 use crate::fetch_transport::FetchTransport;
-use crate::scheduler::start_background_refresh;
+use crate::scheduler::{start_background_refresh, BackgroundRefresh};
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
 use oten_auth_core::{ApiClient, AuthConfig, MetricsSnapshot, SessionEvent, Subscription};
@@ -91,10 +92,12 @@ impl UseAuth {
         self.auth().map(|a| a.client().clone())
     }
 
-    /// Starts a sign-in that comes back to `return_to` (a same-origin path; anything else becomes `/`).
+    /// Starts a sign-in that comes back to `return_to` (a same-origin path; anything else becomes `/`). A session
+    /// this tab holds is signed out and revoked first (see [`Auth::login`]).
     pub fn login(&self, return_to: &str) {
         let (Some(auth), return_to) = (self.auth(), return_to.to_owned()) else { return };
         let last_error = self.writers.last_error;
+        last_error.try_set(None);
         leptos::task::spawn_local(async move {
             if let Err(e) = auth.login(&return_to).await {
                 last_error.try_set(Some(e.to_string()));
@@ -143,6 +146,15 @@ pub fn use_auth() -> UseAuth {
     use_context::<UseAuth>().expect("use_auth() needs provide_auth() in an ancestor component")
 }
 
+thread_local! {
+    /// Whether a `provide_auth` is live on this page: a second one would run a second manager on the same storage.
+    static PROVIDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Why a second `provide_auth` on one page is refused.
+pub const PROVIDED_TWICE: &str = "provide_auth() was called a second time on this page; call it once, at the root, \
+and use use_auth() below it (two providers would run two token managers over the same stored session)";
+
 fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>> + 'static) -> UseAuth {
     let w = Writers {
         status: RwSignal::new(AuthStatus::Loading),
@@ -164,12 +176,20 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
         writers: w,
     };
     provide_context(handle);
-    // What must stop when the owner is disposed: the timer and the manager's listener.
-    let running = StoredValue::new_local(None::<(gloo_timers::callback::Interval, Auth, Subscription)>);
+    if PROVIDED.with(|p| p.replace(true)) {
+        w.status.set(AuthStatus::Unavailable(PROVIDED_TWICE.into()));
+        return handle;
+    }
+    // What must stop when the owner is disposed: the background check, the manager's listener, the siblings.
+    let running = StoredValue::new_local(None::<(BackgroundRefresh, Auth, Subscription)>);
     on_cleanup(move || {
-        if let Some(Some((timer, auth, subscription))) = running.try_update_value(Option::take) {
-            drop(timer);
+        PROVIDED.with(|p| p.set(false));
+        if let Some(Some((background, auth, subscription))) = running.try_update_value(Option::take) {
+            drop(background);
             auth.manager().unsubscribe(subscription);
+            if let Some(siblings) = auth.siblings() {
+                siblings.stop();
+            }
         }
     });
     leptos::task::spawn_local(async move {
@@ -180,15 +200,28 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
                 return;
             }
         };
-        match Auth::connect_with(config, AuthParts::default()).await {
+        let siblings = BrowserSiblings::connect(&config.client_id).await;
+        let parts = AuthParts::for_config(&config, Some(siblings));
+        match Auth::connect_with(config, parts).await {
             // The owner may be gone by now (a remount): then nothing is started.
             Ok(auth) if handle.auth.try_set_value(Some(auth.clone())).is_none() => {
                 let subscription = wire(&auth, w);
+                auth.start().await;
                 sync(&auth, w);
-                let timer = start_background_refresh(auth.clone());
-                running.try_set_value(Some((timer, auth, subscription)));
+                let background = start_background_refresh(auth.clone());
+                if running.try_set_value(Some((background, auth.clone(), subscription))).is_some() {
+                    auth.manager().unsubscribe(subscription);
+                    if let Some(siblings) = auth.siblings() {
+                        siblings.stop();
+                    }
+                }
             }
-            Ok(_) => {}
+            // Unmounted while connecting: nothing may keep listening to the siblings.
+            Ok(auth) => {
+                if let Some(siblings) = auth.siblings() {
+                    siblings.stop();
+                }
+            }
             Err(e) => {
                 w.status.try_set(AuthStatus::Unavailable(e.to_string()));
             }
@@ -220,7 +253,7 @@ fn wire(auth: &Auth, w: Writers) -> Subscription {
             SessionEvent::StoreFailed(e) => {
                 w.last_error.try_set(Some(e.to_string()));
             }
-            SessionEvent::SignedIn | SessionEvent::Refreshed | SessionEvent::SignedOut => {
+            SessionEvent::SignedIn | SessionEvent::Refreshed | SessionEvent::Adopted | SessionEvent::SignedOut => {
                 w.last_error.try_set(None);
             }
             SessionEvent::RefreshStarted | SessionEvent::Discarded(_) => {}

@@ -28,3 +28,22 @@ pub fn take_pending() -> Option<PendingAuthorization> {
     let _ = remove_item(PENDING_KEY);
     text.as_deref().and_then(PendingAuthorization::from_json)
 }
+
+/// Removes a sign-in attempt that can no longer complete (older than its lifetime, or unreadable), so that its
+/// verifier, state and nonce do not linger in storage. A live attempt (its callback may still come) is kept.
+///
+/// ## Usage
+///
+/// ```no_run
+/// use oten_auth_core::Clock;
+/// let removed = oten_auth::remove_stale_pending(oten_auth::BrowserClock.now_ms());
+/// # let _ = removed;
+/// ```
+pub fn remove_stale_pending(now_ms: i64) -> bool {
+    let Some(text) = read_item(PENDING_KEY).ok().flatten() else { return false };
+    let stale = PendingAuthorization::from_json(&text).is_none_or(|p| p.is_expired(now_ms));
+    if stale {
+        let _ = remove_item(PENDING_KEY);
+    }
+    stale
+}

@@ -1,11 +1,12 @@
 //! Fetching the provider's metadata (cached for the tab) and its signing keys.
 
-use crate::session_store::{read_item, write_item};
+use crate::session_store::{read_item, remove_item, write_item};
 use oten_auth_core::id_token::JwkSet;
 use oten_auth_core::{AuthConfig, DiscoveryError, HttpRequest, Method, ProviderMetadata, Transport};
 use serde::{Deserialize, Serialize};
 
-const DISCOVERY_KEY: &str = "oten.auth.discovery";
+/// The sessionStorage key of the cached discovery document.
+pub const DISCOVERY_KEY: &str = "oten.auth.discovery";
 /// How long a cached discovery document is used before it is fetched again (1 hour).
 const DISCOVERY_TTL_MS: i64 = 60 * 60 * 1000;
 
@@ -37,9 +38,12 @@ pub async fn load_metadata(
     if let Some(meta) = ProviderMetadata::from_config(config) {
         return Ok(meta);
     }
-    if let Some(cached) =
-        read_item(DISCOVERY_KEY).ok().flatten().and_then(|t| serde_json::from_str::<CachedMetadata>(&t).ok())
-    {
+    let cached = read_item(DISCOVERY_KEY).ok().flatten().map(|t| serde_json::from_str::<CachedMetadata>(&t));
+    // A cached document of another issuer (the configuration changed) or an unreadable one is dropped, not kept.
+    if matches!(&cached, Some(Err(_))) || matches!(&cached, Some(Ok(c)) if c.metadata.issuer != config.issuer) {
+        let _ = remove_item(DISCOVERY_KEY);
+    }
+    if let Some(Ok(cached)) = cached {
         let fresh = now_ms >= cached.fetched_at && now_ms - cached.fetched_at < DISCOVERY_TTL_MS;
         if fresh && cached.metadata.issuer == config.issuer {
             // Re-apply the overrides and checks to the cached copy as well.

@@ -1,82 +1,153 @@
-//! Background refresh: checks the wall clock every few seconds, so a refresh still fires after a sleep.
+//! The background check: every few seconds, and at once when the page becomes visible, is restored from the
+//! back-forward cache, comes back online, or sees the wall clock jump (a laptop that slept).
 
 use crate::auth::Auth;
 use std::cell::Cell;
 use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-/// How often the scheduler looks at the clock.
+/// How often the scheduler looks at the clock (ms).
 pub const CHECK_INTERVAL_MS: u32 = 2_000;
-/// First wait after a passing refresh failure; doubles up to [`MAX_BACKOFF_MS`].
-const FIRST_BACKOFF_MS: i64 = 2_000;
-/// Longest wait between retries after passing failures.
-pub const MAX_BACKOFF_MS: i64 = 60_000;
+/// A difference between wall-clock and monotonic time beyond this between two checks is a clock jump (ms).
+pub const CLOCK_JUMP_MS: f64 = 5_000.0;
 
-/// The wait before the next background try after `failures` passing failures in a row.
+/// Whether the wall clock jumped between two readings, given how far it moved and how far the monotonic clock
+/// moved: a sleep (the wall clock ran, `performance.now()` did not) or a clock change either way.
 ///
 /// ```
-/// use oten_auth::scheduler::backoff_ms;
-/// assert_eq!(backoff_ms(1), 2_000);
-/// assert_eq!(backoff_ms(3), 8_000);
-/// assert_eq!(backoff_ms(30), 60_000);
+/// use oten_auth::scheduler::clock_jumped;
+/// assert!(!clock_jumped(2_000.0, 2_003.0));
+/// assert!(clock_jumped(602_000.0, 2_000.0)); // ten minutes of sleep
+/// assert!(clock_jumped(-60_000.0, 2_000.0)); // the clock was set back
 /// ```
-pub fn backoff_ms(failures: u32) -> i64 {
-    FIRST_BACKOFF_MS.saturating_mul(1i64 << failures.saturating_sub(1).min(20)).min(MAX_BACKOFF_MS)
+pub fn clock_jumped(wall_delta_ms: f64, monotonic_delta_ms: f64) -> bool {
+    (wall_delta_ms - monotonic_delta_ms).abs() > CLOCK_JUMP_MS
 }
 
-/// Starts refreshing `auth`'s token in the background when it is due, with backoff after passing failures.
-/// A timer that checks a timestamp (rather than one long timeout) survives sleep and throttled tabs. A refresh
-/// that is pending but has lost every caller (a dropped task) is driven to completion, so its rotated refresh
-/// token is stored. Dropping the returned timer stops it.
+/// A listener on a DOM event target, removed when dropped.
+struct Listener {
+    target: web_sys::EventTarget,
+    event: &'static str,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    fn new(
+        target: web_sys::EventTarget,
+        event: &'static str,
+        on: impl FnMut(web_sys::Event) + 'static,
+    ) -> Option<Self> {
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(on);
+        target.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref()).ok()?;
+        Some(Self { target, event, callback })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback(self.event, self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// The running background check; dropping it stops the timer and removes the listeners.
+pub struct BackgroundRefresh {
+    _timer: gloo_timers::callback::Interval,
+    _listeners: Vec<Listener>,
+}
+
+/// Runs [`oten_auth_core::TokenManager::maintain`] at most once at a time.
+#[derive(Clone)]
+struct Checker {
+    auth: Auth,
+    running: Rc<Cell<bool>>,
+}
+
+impl Checker {
+    fn check(&self) {
+        if self.running.replace(true) {
+            return;
+        }
+        let (manager, running) = (self.auth.manager().clone(), self.running.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            manager.maintain().await;
+            running.set(false);
+        });
+    }
+
+    /// After a return from the back-forward cache the siblings may have moved on: look at the shared record again.
+    fn resume(&self) {
+        let (manager, checker) = (self.auth.manager().clone(), self.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            manager.start().await;
+            checker.check();
+        });
+    }
+}
+
+fn monotonic_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Starts the background check of `auth`'s session: refreshes a due token (with the manager's backoff after
+/// failures), counts an expired token once, and ends a session past its maximum age or expired beyond renewal.
+///
+/// It runs every [`CHECK_INTERVAL_MS`] — a timer that compares timestamps survives sleep and throttling — and at
+/// once on `visibilitychange` (visible), `pageshow` (also from the back-forward cache), `online` (which also ends a
+/// backoff), and when the wall clock jumps. A token that expired during a sleep is thus renewed at wake-up, and an
+/// API call made before that renewal waits for the same refresh.
 ///
 /// ## Usage
 ///
 /// ```no_run
 /// # async fn demo(auth: oten_auth::Auth) {
-/// let timer = oten_auth::scheduler::start_background_refresh(auth);
-/// // … keep `timer` alive as long as the session should be kept fresh …
-/// drop(timer);
+/// let background = oten_auth::scheduler::start_background_refresh(auth);
+/// // … keep it alive as long as the session should be kept fresh …
+/// drop(background);
 /// # }
 /// ```
-pub fn start_background_refresh(auth: Auth) -> gloo_timers::callback::Interval {
-    let next_try_at = Rc::new(Cell::new(0i64));
-    let failures = Rc::new(Cell::new(0u32));
-    let driving = Rc::new(Cell::new(false));
-    gloo_timers::callback::Interval::new(CHECK_INTERVAL_MS, move || {
-        let manager = auth.manager().clone();
-        if manager.is_refreshing() {
-            if !driving.replace(true) {
-                let driving = driving.clone();
-                leptos::task::spawn_local(async move {
-                    let _ = manager.refresh().await;
-                    driving.set(false);
-                });
-            }
-            return;
+pub fn start_background_refresh(auth: Auth) -> BackgroundRefresh {
+    let checker = Checker { auth: auth.clone(), running: Rc::new(Cell::new(false)) };
+    let last = Rc::new(Cell::new((js_sys::Date::now(), monotonic_now())));
+    let on_tick = checker.clone();
+    let timer = gloo_timers::callback::Interval::new(CHECK_INTERVAL_MS, move || {
+        let now = (js_sys::Date::now(), monotonic_now());
+        let (wall, mono) = last.replace(now);
+        if clock_jumped(now.0 - wall, now.1 - mono) {
+            // Backoff deadlines are wall-clock instants: after a jump they mean nothing.
+            on_tick.auth.manager().reset_backoff();
         }
-        let now = manager.clock().now_ms();
-        let due = manager.refresh_due_at();
-        if due.is_none_or(|d| now < d) || now < next_try_at.get() {
-            return;
-        }
-        if !manager.can_refresh() {
-            // Without a refresh token the session lasts as long as the access token: let the manager end it
-            // once it has expired, and never before.
-            if manager.tokens().is_some_and(|t| t.is_expired(now)) {
-                leptos::task::spawn_local(async move {
-                    let _ = manager.get_valid_access_token().await;
-                });
-            }
-            return;
-        }
-        let (next_try_at, failures) = (next_try_at.clone(), failures.clone());
-        leptos::task::spawn_local(async move {
-            match manager.refresh().await {
-                Err(e) if e.is_retryable() => {
-                    failures.set(failures.get() + 1);
-                    next_try_at.set(manager.clock().now_ms() + backoff_ms(failures.get()));
+        on_tick.check();
+    });
+    let mut listeners = Vec::new();
+    if let Some(window) = web_sys::window() {
+        let document = window.document();
+        let target: web_sys::EventTarget = window.clone().into();
+        if let Some(document) = document {
+            let on_visible = checker.clone();
+            let doc = document.clone();
+            listeners.extend(Listener::new(document.into(), "visibilitychange", move |_| {
+                if doc.visibility_state() == web_sys::VisibilityState::Visible {
+                    on_visible.check();
                 }
-                _ => failures.set(0),
+            }));
+        }
+        let on_show = checker.clone();
+        listeners.extend(Listener::new(target.clone(), "pageshow", move |event| {
+            let persisted = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
+            if persisted {
+                crate::browser_navigator::page_shown_again();
+                on_show.resume();
+            } else {
+                on_show.check();
             }
-        });
-    })
+        }));
+        let on_online = checker.clone();
+        listeners.extend(Listener::new(target, "online", move |_| {
+            on_online.auth.manager().reset_backoff();
+            on_online.check();
+        }));
+    }
+    checker.check();
+    BackgroundRefresh { _timer: timer, _listeners: listeners }
 }

@@ -43,6 +43,30 @@ pub fn config() -> AuthConfig {
     .unwrap()
 }
 
+/// A transport that counts what it sends, over `fetch`.
+#[derive(Default)]
+pub struct CountingTransport {
+    pub sent: std::cell::Cell<u32>,
+}
+
+impl Transport for CountingTransport {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> futures::future::LocalBoxFuture<'static, Result<oten_auth_core::HttpResponse, oten_auth_core::TransportError>>
+    {
+        self.sent.set(self.sent.get() + 1);
+        FetchTransport::default().send(request)
+    }
+}
+
+/// An `Auth` over the real IdP with the given parts (a recording navigator is added).
+pub async fn connect_with(parts: AuthParts) -> (Auth, Rc<RecordingNavigator>) {
+    let nav = Rc::new(RecordingNavigator::default());
+    let parts = AuthParts { navigator: nav.clone(), ..parts };
+    (Auth::connect_with(config(), parts).await.expect("discovery of the local IdP"), nav)
+}
+
 /// An `Auth` over the real IdP with its own sessionStorage key and a recording navigator.
 pub async fn connect(key: &str) -> (Auth, Rc<RecordingNavigator>) {
     let nav = Rc::new(RecordingNavigator::default());
@@ -54,6 +78,7 @@ pub async fn connect(key: &str) -> (Auth, Rc<RecordingNavigator>) {
         clock: Rc::new(BrowserClock),
         navigator: nav.clone(),
         metrics: Metrics::default(),
+        ..AuthParts::default()
     };
     (Auth::connect_with(config(), parts).await.expect("discovery of the local IdP"), nav)
 }
