@@ -24,6 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
     });
     view! {
         <h1>"Profile"</h1>
+        <button class="button" data-testid="profile-reload" on:click=move |_| profile.refetch()>"Reload"</button>
         {move || match profile.get() {
             None => view! { <p data-testid="profile-loading">"Loading your profile…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="notice" role="alert" data-testid="profile-error">{e}</p> }.into_any(),
