@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// assert!(!EndReason::Interrupted.needs_click());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EndReason {
     /// The identity provider refused the refresh token (`invalid_grant`, `invalid_client`, `unauthorized_client`).
@@ -144,6 +144,6 @@ mod tests {
             EndReason::Refused { oauth: OAuthErrorBody::parse(r#"{"error":"invalid_grant"}"#) }.label(),
             "invalid_grant"
         );
-        assert!(serde_json::from_str::<EndReason>(r#"{"kind":"nonsense"}"#).is_err());
+        assert!(serde_json::from_str::<EndReason>(r#"{"nonsense":{}}"#).is_err());
     }
 }

@@ -124,7 +124,7 @@ pub enum TokensKind {
 /// It travels only inside the browser, between documents of the app's own origin (`BroadcastChannel`), like the
 /// sessionStorage that holds the same tokens. [`SiblingMessage::from_json`] checks everything it reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SiblingMessage {
     /// Tokens of a lineage.
     Tokens {
@@ -176,7 +176,7 @@ impl SiblingMessage {
     /// use oten_auth_core::SiblingMessage;
     /// let m = SiblingMessage::Join { from: "t1".into() };
     /// assert_eq!(SiblingMessage::from_json(&m.to_json()), Some(m));
-    /// assert_eq!(SiblingMessage::from_json(r#"{"type":"join","from":"a b"}"#), None);
+    /// assert_eq!(SiblingMessage::from_json(r#"{"join":{"from":"a b"}}"#), None);
     /// assert_eq!(SiblingMessage::from_json("{"), None);
     /// ```
     pub fn from_json(text: &str) -> Option<SiblingMessage> {
@@ -248,14 +248,14 @@ mod tests {
             "",
             "null",
             "[]",
-            r#"{"type":"tokens"}"#,
-            r#"{"type":"want","from":"t","lineage":"L","after_seq":-1}"#,
-            r#"{"type":"ended","from":"t","lineage":"L","reason":{"kind":"x"}}"#,
+            r#"{"tokens":{}}"#,
+            r#"{"want":{"from":"t","lineage":"L","after_seq":-1}}"#,
+            r#"{"ended":{"from":"t","lineage":"L","reason":"x"}}"#,
             &"x".repeat(100),
         ] {
             assert_eq!(SiblingMessage::from_json(junk), None, "{junk}");
         }
-        let long = format!(r#"{{"type":"join","from":"{}"}}"#, "a".repeat(65));
+        let long = format!(r#"{{"join":{{"from":"{}"}}}}"#, "a".repeat(65));
         assert_eq!(SiblingMessage::from_json(&long), None);
     }
 }

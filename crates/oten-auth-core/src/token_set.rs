@@ -289,6 +289,14 @@ fn optional_string(object: &Map<String, Value>, field: &'static str) -> Result<O
     }
 }
 
+/// Whole seconds from `"3600"`, `"-5"` or `"3600.0"` (the fraction is dropped); anything else is `None`.
+fn parse_seconds(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = whole.strip_prefix('-').unwrap_or(whole);
+    (digits(unsigned) && digits(fraction)).then(|| whole.parse::<i64>().ok()).flatten()
+}
+
 fn parse_scope(value: Option<&Value>) -> Result<Option<String>, TokenResponseError> {
     match value {
         None | Some(Value::Null) => Ok(None),
@@ -316,11 +324,7 @@ fn parse_expires_in(value: Option<&Value>) -> Result<i64, TokenResponseError> {
             (None, Some(_)) => return Err(invalid("expires_in", "not a positive number")),
             (None, None) => return Err(invalid("expires_in", "not a number")),
         },
-        Some(Value::String(s)) => match (s.trim().parse::<i64>(), s.trim().parse::<f64>()) {
-            (Ok(i), _) => i,
-            (Err(_), Ok(f)) if f.is_finite() && f > 0.0 => f.min(i64::MAX as f64) as i64,
-            _ => return Err(invalid("expires_in", "not a number")),
-        },
+        Some(Value::String(s)) => parse_seconds(s.trim()).ok_or_else(|| invalid("expires_in", "not a number"))?,
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
     if seconds <= 0 {

@@ -21,7 +21,7 @@ impl TokenManager {
     /// # use oten_auth_core::{*, testing::{FakeClock, FakeTransport}};
     /// # let manager = TokenManager::new(ManagerConfig::new("https://idp.test/token", "spa"), Rc::new(FakeClock::new(0)),
     /// #     Rc::new(MemoryStore::default()), Rc::new(FakeTransport::default()), Metrics::default());
-    /// if let Some(message) = SiblingMessage::from_json(r#"{"type":"join","from":"t2"}"#) {
+    /// if let Some(message) = SiblingMessage::from_json(r#"{"join":{"from":"t2"}}"#) {
     ///     manager.receive(&message); // without siblings configured, messages are ignored
     /// }
     /// ```
