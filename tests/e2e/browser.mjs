@@ -1,7 +1,9 @@
 // Shared helpers for the end-to-end tests: a headless system Chromium (never a downloaded browser),
 // a fresh context per test, console/page-error capture, screenshots into artifacts/.
 
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
@@ -110,3 +112,144 @@ export const storedTokens = async (page) => {
   const raw = await page.evaluate(() => sessionStorage.getItem('oten.auth.tokens'));
   return raw === null ? null : JSON.parse(raw);
 };
+
+// ---- Test clients, faults and counters of the dev stack (TEST_ROUTES=1), scoped to one test ----
+
+/** Calls a /test/* route of the IdP with an optional JSON body and returns the parsed answer (throws on non-2xx). */
+export const testRoute = async (method, path, body) => {
+  const res = await fetch(`${IDP}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered HTTP ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+
+/** Leases a test client of its own (`access_token_ttl` in seconds) and returns its id. */
+export const leaseClient = async (settings = {}) => (await testRoute('POST', '/test/clients', settings)).client_id;
+
+/** The per-client counters: token requests, refresh presentations per token, reuse, revocations, API statuses. */
+export const clientStats = (clientId) => testRoute('GET', `/test/clients/${clientId}/stats`);
+
+/** Queues a fault at the IdP for this client (see dev/faults.mjs). */
+export const addFault = (clientId, fault) => testRoute('POST', `/test/clients/${clientId}/faults`, fault);
+
+/** Makes the API refuse (or accept again) every token of this client. */
+export const refuseAtApi = (clientId, refuse) => testRoute('POST', `/test/clients/${clientId}/api`, { refuse });
+
+/**
+ * Serves the app's /config.json with `overrides` (e.g. its own client_id and a short request timeout) to every
+ * page of `context`, including pages opened later and with window.open.
+ */
+export const useAppConfig = async (context, overrides) => {
+  const base = JSON.parse(readFileSync(join(REPO, 'public', 'config.json'), 'utf8'));
+  const body = JSON.stringify({ ...base, ...overrides });
+  await context.route(`${APP}/config.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+};
+
+/**
+ * "Duplicate tab": a new page of the same context whose sessionStorage is a copy of `page`'s (as Chrome's
+ * Duplicate tab and window.open without noopener make), then opened at `path`.
+ */
+export const duplicateTab = async (context, page, path = '/') => {
+  const copy = await page.evaluate(() => Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)])));
+  const dup = await context.newPage();
+  await dup.goto(`${APP}/config.json`); // any document of the app's origin, to hold the copied storage
+  await dup.evaluate((items) => { for (const [k, v] of Object.entries(items)) sessionStorage.setItem(k, v); }, copy);
+  await dup.goto(`${APP}${path}`);
+  return dup;
+};
+
+/** Records the token-endpoint requests a page sends (grant types, in order). */
+export const recordTokenRequests = (page) => {
+  const seen = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url() === `${IDP}/v1/oauth/token`) {
+      seen.push(new URLSearchParams(r.postData() ?? '').get('grant_type'));
+    }
+  });
+  return seen;
+};
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` (an async function) every 100 ms until it returns a truthy value or `ms` pass. */
+export const eventually = async (check, ms = 10_000, what = 'condition') => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+};
+
+/**
+ * A Chromium that can really freeze pages. Playwright's own launch turns on focus emulation, which keeps every
+ * page "visible" and makes Page.setWebLifecycleState a silent no-op; so this starts Chromium itself and attaches
+ * over CDP without Playwright's defaults. Returns the browser and its default context.
+ */
+export const launchFreezable = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oten-e2e-'));
+  const proc = spawn(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', [
+    ...CHROMIUM_ARGS, '--headless', '--remote-debugging-port=0', `--user-data-dir=${dir}`, 'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ws = await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium did not start: ${buf}`)), 15_000);
+    proc.stderr.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/DevTools listening on (ws:\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  const browser = await chromium.connectOverCDP(ws, { noDefaults: true });
+  const context = browser.contexts()[0];
+  context.setDefaultTimeout(15_000);
+  const close = async () => {
+    await browser.close().catch(() => {});
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill();
+    await exited;
+    // Chromium's helper processes may still be writing for a moment: best effort, it is a temporary folder.
+    await sleep(300);
+    try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); } catch { /* left in tmp */ }
+  };
+  return { browser, context, close };
+};
+
+/** Freezes a page (Chrome DevTools Protocol, Page.setWebLifecycleState): no timers, no tasks, locks kept. */
+export const freeze = async (page) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+  return cdp;
+};
+
+/** Thaws a page frozen with `freeze`. */
+export const thaw = async (cdp) => cdp.send('Page.setWebLifecycleState', { state: 'active' });
+
+/**
+ * Records the sign-ins a page starts: requests to the IdP's authorization endpoint itself (not its resume URLs
+ * under it). The IdP's hops are redirects, so no page commits there: requests are what shows them.
+ */
+export const recordAuthorizations = (page) => {
+  const seen = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.origin === IDP && url.pathname === '/v1/oauth/authorize') seen.push(r.url());
+  });
+  return seen;
+};
+
+/**
+ * Clicks a button by its test id from inside the page. Playwright's own click goes through the input pipeline,
+ * which a tab that is not in front serves only at its next frame (seconds, in headless Chromium); a person clicks
+ * in the tab in front, and several tabs here click in parallel.
+ */
+export const press = (page, testId) => page.evaluate((id) => {
+  const button = document.querySelector(`[data-testid="${id}"]`);
+  if (!button) throw new Error(`no [data-testid="${id}"] on ${location.pathname}`);
+  button.click();
+}, testId);
