@@ -68,6 +68,21 @@ fn rig(api_status: impl Fn(&HttpRequest, &str) -> u16 + 'static) -> Rig {
     Rig { clock, transport, store, nav, client }
 }
 
+/// A manager over `transport`, signed in with access token `a` and refresh token `r`.
+fn signed_in_over(transport: Rc<FakeTransport>) -> TokenManager {
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()),
+        transport,
+        Metrics::default(),
+    );
+    manager
+        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
+        .unwrap();
+    manager
+}
+
 fn token_requests(r: &Rig) -> usize {
     r.transport.requests().iter().filter(|q| q.url == TOKEN_URL).count()
 }
@@ -148,16 +163,7 @@ fn server_errors_and_network_errors_neither_clear_nor_redirect() {
 
     let t = Rc::new(FakeTransport::default());
     t.push(Err(TransportError::Network("offline".into())));
-    let manager = TokenManager::new(
-        ManagerConfig::new(TOKEN_URL, "spa"),
-        Rc::new(FakeClock::new(T0)),
-        Rc::new(MemoryStore::default()),
-        t.clone(),
-        Metrics::default(),
-    );
-    manager
-        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
-        .unwrap();
+    let manager = signed_in_over(t.clone());
     let nav = Rc::new(Nav::default());
     let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
     assert!(matches!(block_on(client.get(&format!("{API}/x"))), Err(ApiError::Transport(_))));
@@ -215,16 +221,7 @@ fn a_refresh_that_ends_the_session_redirects_once() {
             HttpResponse::new(401, "")
         })
     }));
-    let manager = TokenManager::new(
-        ManagerConfig::new(TOKEN_URL, "spa"),
-        Rc::new(FakeClock::new(T0)),
-        Rc::new(MemoryStore::default()),
-        transport.clone(),
-        Metrics::default(),
-    );
-    manager
-        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
-        .unwrap();
+    let manager = signed_in_over(transport.clone());
     let nav = Rc::new(Nav { path: RefCell::new("/profile".into()), ..Nav::default() });
     let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
     let e = block_on(client.get(&format!("{API}/x"))).unwrap_err();
@@ -301,16 +298,7 @@ fn a_401_from_another_origin_after_a_redirect_is_not_a_verdict_on_the_token() {
         answer.url = Some(req.url.replace("https://api.test", "https://sso.elsewhere.test"));
         Ok(answer)
     }));
-    let manager = TokenManager::new(
-        ManagerConfig::new(TOKEN_URL, "spa"),
-        Rc::new(FakeClock::new(T0)),
-        Rc::new(MemoryStore::default()),
-        transport.clone(),
-        Metrics::default(),
-    );
-    manager
-        .sign_in(TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r"}"#, T0, None).unwrap())
-        .unwrap();
+    let manager = signed_in_over(transport.clone());
     let nav = Rc::new(Nav::default());
     let client = ApiClient::new(manager.clone(), OriginAllowList::new([API]).unwrap(), nav.clone());
     let answer = block_on(client.get(&format!("{API}/api/user/profile"))).unwrap();
