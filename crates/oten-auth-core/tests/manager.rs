@@ -520,3 +520,14 @@ fn events_and_generation_follow_the_session() {
         vec![SessionEvent::SignedIn, SessionEvent::RefreshStarted, SessionEvent::Refreshed, SessionEvent::SignedOut,]
     );
 }
+
+#[test]
+fn a_refresh_that_never_ran_before_sign_out_sends_nothing() {
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a", Some("r"), 60, T0)).unwrap();
+    r.clock.advance(60_000);
+    let refresh = r.manager.refresh(); // started, not yet polled
+    r.manager.sign_out();
+    assert_eq!(block_on(refresh), Err(AuthError::Superseded));
+    assert_eq!(r.transport.request_count(), 0, "the signed-out refresh token is not presented");
+}

@@ -159,6 +159,9 @@ async fn logout_during_a_refresh_revokes_the_newest_tokens_and_posts_the_logout(
         let _ = in_flight.await;
     });
     assert!(auth.manager().is_refreshing());
+    while !auth.manager().is_presenting() {
+        sleep_ms(1).await; // until the request has left
+    }
     let confirmed = auth.logout().await;
     assert_eq!(confirmed, 2, "refresh and access token revoked");
     let rotated = rotated.borrow().clone().expect("the in-flight refresh finished and was discarded");

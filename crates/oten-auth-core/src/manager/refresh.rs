@@ -31,16 +31,20 @@ pub(super) enum Settled {
 pub(super) async fn run(weak: Weak<Inner>, generation: u64, started: TokenSet) -> RefreshResult {
     let siblings = weak.upgrade().ok_or(AuthError::Superseded)?.siblings.clone();
     let settled = match siblings {
-        None => alone(&weak, started).await?,
+        None => alone(&weak, generation, started).await?,
         Some(siblings) => in_turn(&weak, generation, started, siblings).await?,
     };
     let inner = weak.upgrade().ok_or(AuthError::Superseded)?;
     TokenManager { inner }.finish(generation, settled)
 }
 
-async fn alone(weak: &Weak<Inner>, started: TokenSet) -> Result<Settled, AuthError> {
+async fn alone(weak: &Weak<Inner>, generation: u64, started: TokenSet) -> Result<Settled, AuthError> {
     let (request, transport) = {
         let inner = weak.upgrade().ok_or(AuthError::Superseded)?;
+        // Signed out (or signed in anew) before this refresh first ran: nothing to present.
+        if inner.state.borrow().generation != generation {
+            return Ok(Settled::NoRequest(Err(AuthError::Superseded)));
+        }
         let rt = started.refresh_token.as_ref().ok_or(AuthError::Deferred(Deferral::NoRefreshToken))?;
         (refresh_request(&inner.config.token_endpoint, &inner.config.client_id, rt), inner.transport.clone())
     };
