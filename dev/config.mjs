@@ -4,6 +4,7 @@
 //   ACCESS_TOKEN_TTL  access-token lifetime in seconds (default 300)
 //   REFRESH_TOKEN_TTL refresh-token lifetime in seconds (default 86400)
 //   AUTO_LOGIN        username signed in without showing the login form (tests only)
+//   END_SESSION_POST=0 the end-session endpoint refuses POST (as oidc-provider 9 does by default)
 //   TEST_ROUTES=1     enables /test/* on the IdP (dev/test-routes.mjs), allows the browser-test runner
 //                     origin, and registers the test clients e2e-01 … e2e-32 with their per-client
 //                     access-token lifetime, faults at the token/revocation endpoints and counters
@@ -45,5 +46,6 @@ export const config = Object.freeze({
   accessTokenTtl: positiveInt('ACCESS_TOKEN_TTL', 300),
   refreshTokenTtl: positiveInt('REFRESH_TOKEN_TTL', 86400),
   autoLogin: process.env.AUTO_LOGIN || undefined,
+  endSessionPost: process.env.END_SESSION_POST !== '0',
   testRoutes,
 });

@@ -61,7 +61,7 @@ const offlineAccessWithoutPrompt = (firstParty) => async (ctx, next) => {
  * `testClients` (TEST_ROUTES=1 only, see dev/test-clients.mjs) adds the test clients; the access-token
  * lifetime is then a function: the test client's own setting when it has one, else `accessTokenTtl`.
  */
-export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl, testClients }) => {
+export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl, endSessionPost = true, testClients }) => {
   const origins = new Set(allowedOrigins);
   const testClientIds = testClients?.ids ?? [];
   const firstParty = new Set([CLIENT_ID, ...testClientIds]);
@@ -121,5 +121,20 @@ export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refresh
   });
 
   provider.use(offlineAccessWithoutPrompt(firstParty));
+  if (!endSessionPost) provider.use(refuseEndSessionPost);
   return provider;
+};
+
+/**
+ * END_SESSION_POST=0: the end-session endpoint refuses POST, as oidc-provider 9 does unless configured to take
+ * it (clients must then use GET, the RP-Initiated Logout binding every provider takes).
+ */
+const refuseEndSessionPost = async (ctx, next) => {
+  if (ctx.path === ROUTES.end_session && ctx.method === 'POST') {
+    ctx.status = 404;
+    ctx.type = 'html';
+    ctx.body = '<!DOCTYPE html><title>Not Found</title><p>Not Found</p>';
+    return;
+  }
+  await next();
 };

@@ -253,3 +253,14 @@ export const press = (page, testId) => page.evaluate((id) => {
   if (!button) throw new Error(`no [data-testid="${id}"] on ${location.pathname}`);
   button.click();
 }, testId);
+
+/**
+ * Clicks "Sign out" in the app and confirms at the IdP: the default sign-out is a GET to the end-session endpoint
+ * without a token, so the IdP asks the person to confirm.
+ */
+export const signOutAndConfirm = async (page) => {
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout`));
+  await page.getByTestId('idp-logout-confirm').click();
+  await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+};

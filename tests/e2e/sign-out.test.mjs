@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, API, APP, IDP, idpStats, isLoginPage, openPage, screenshot, signInFromHome, storedTokens, useBrowser,
+  ALICE, API, APP, IDP, idpStats, isLoginPage, leaseClient, openPage, screenshot, signInFromHome, signOutAndConfirm,
+  storedTokens, useAppConfig, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -36,6 +37,12 @@ test('Sign out revokes the tokens, ends the IdP session and lands on /signed-out
 
     const statsBefore = await idpStats();
     await page.getByTestId('sign-out').click();
+    // The default end-session request is a GET with no token; the IdP asks to confirm.
+    await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout?`));
+    const endSession = new URL(page.url());
+    assert.deepEqual([...endSession.searchParams.keys()].sort(), ['client_id', 'post_logout_redirect_uri']);
+    await screenshot(page, 'idp-logout-confirm');
+    await page.getByTestId('idp-logout-confirm').click();
     await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
     await page.getByTestId('signed-out').waitFor({ state: 'visible' });
     await screenshot(page, 'signed-out');
@@ -99,12 +106,31 @@ test('Sign out from a protected page ends on /signed-out, not on a new sign-in',
     await page.getByTestId('profile-name').waitFor({ state: 'visible' });
     const visited = [];
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
-    await page.getByTestId('sign-out').click();
-    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    await signOutAndConfirm(page);
     await page.getByTestId('signed-out').waitFor({ state: 'visible' });
     assert.deepEqual(visited.filter(isLoginPage), [], 'the route guard did not start a new sign-in');
     assert.deepEqual(visited.filter((u) => u.startsWith(`${APP}/login`)), [], 'no detour through /login');
     assert.equal(await storedTokens(page), null);
+  } finally {
+    await close();
+  }
+});
+
+test('with end_session_method "post" the ID token hint goes in a form body and the IdP does not ask', async (t) => {
+  const clientId = await leaseClient({ access_token_ttl: 60 });
+  const { context, page, close } = await openPage(browser(), t);
+  try {
+    await useAppConfig(context, { client_id: clientId, end_session_method: 'post' });
+    await signInFromHome(page, ALICE);
+    const { id_token: idToken } = await storedTokens(page);
+    const posted = page.waitForRequest((r) => r.url().startsWith(`${IDP}/v1/oauth/logout`) && r.method() === 'POST');
+    const visited = [];
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
+    await page.getByTestId('sign-out').click();
+    const form = new URLSearchParams((await posted).postData() ?? '');
+    assert.equal(form.get('id_token_hint'), idToken, 'the hint travels in the body');
+    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    assert.ok(visited.every((u) => !u.includes(idToken) && !u.includes('id_token_hint')), 'never in a URL');
   } finally {
     await close();
   }

@@ -91,6 +91,8 @@ test('three tabs of one session call the API for 30 s: each refresh token is pre
       assert.ok(took <= 1_000, `siblings signed out within a second (${took} ms)`);
       assert.match(await b.getByTestId('session-ended-reason').innerText(), /signed out in another tab/i);
       assert.equal(await b.evaluate(() => sessionStorage.getItem('oten.auth.tokens')), null);
+      await a.waitForURL((u) => u.href.startsWith(`${IDP}/v1/oauth/logout`));
+      await a.getByTestId('idp-logout-confirm').click();
       await a.waitForURL((u) => u.origin === APP && u.pathname === '/signed-out');
       await sleep(2_000);
       assert.deepEqual(withToken, [], 'no request carried the old tokens after the sign-out');

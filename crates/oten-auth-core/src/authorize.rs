@@ -38,6 +38,35 @@ pub struct PendingAuthorization {
     pub redirect_uri: String,
     /// When the attempt started (ms since epoch).
     pub created_at: i64,
+    /// The `max_age` the request asked for: the ID token's `auth_time` is checked against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_secs: Option<u32>,
+    /// The `acr_values` the request asked for: the ID token's `acr` must be one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values: Option<String>,
+}
+
+/// What a sign-in may ask of the provider beyond the defaults (OpenID Connect Core §3.1.2.1).
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::SignInOptions;
+/// let step_up = SignInOptions { max_age_secs: Some(0), acr_values: Some("urn:mfa".into()), ..Default::default() };
+/// assert_eq!(step_up.prompt, None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// `prompt`: `login`, `consent`, `select_account` or `none`.
+    pub prompt: Option<String>,
+    /// `max_age`: the longest time since the person last authenticated, in seconds (0: authenticate now).
+    pub max_age_secs: Option<u32>,
+    /// `acr_values`: authentication context classes asked for, space-separated.
+    pub acr_values: Option<String>,
+    /// `login_hint`: who is expected to sign in (an email address, a user name).
+    pub login_hint: Option<String>,
+    /// `ui_locales`: preferred languages of the sign-in pages, space-separated BCP 47 tags.
+    pub ui_locales: Option<String>,
 }
 
 impl fmt::Debug for PendingAuthorization {
@@ -67,7 +96,16 @@ impl PendingAuthorization {
             return_to: sanitize_return_path(return_to),
             redirect_uri: redirect_uri.into(),
             created_at: now_ms,
+            max_age_secs: None,
+            acr_values: None,
         }
+    }
+
+    /// The same attempt, remembering what `options` ask the ID token to prove (`max_age`, `acr_values`).
+    pub fn with_options(mut self, options: &SignInOptions) -> Self {
+        self.max_age_secs = options.max_age_secs;
+        self.acr_values = options.acr_values.clone();
+        self
     }
 
     /// Whether the attempt is too old to be completed.
@@ -89,41 +127,53 @@ impl PendingAuthorization {
 /// Builds the URL that starts a sign-in at the IdP.
 ///
 /// ```
-/// use oten_auth_core::{AuthConfig, AuthorizationRequest, PendingAuthorization, ProviderMetadata};
+/// use oten_auth_core::{AuthConfig, AuthorizationRequest, PendingAuthorization, ProviderMetadata, SignInOptions};
 /// let config = AuthConfig::from_json(r#"{"issuer":"https://account.oten.com","client_id":"spa",
 ///   "endpoints":{"authorization_endpoint":"https://account.oten.com/v1/oauth/authorize",
 ///   "token_endpoint":"https://account.oten.com/v1/oauth/token","jwks_uri":"https://account.oten.com/jwks"}}"#)
 ///   .unwrap().with_app_origin("https://app.test");
 /// let meta = ProviderMetadata::from_config(&config).unwrap();
 /// let pending = PendingAuthorization::new("st", "nn", "v".repeat(43), "/", &config.redirect_uri, 0);
-/// let url = AuthorizationRequest::url(&meta, &config, &pending, "CHALLENGE");
+/// let url = AuthorizationRequest::url(&meta, &config, &pending, "CHALLENGE", &SignInOptions::default());
 /// assert!(url.starts_with("https://account.oten.com/v1/oauth/authorize?response_type=code&client_id=spa"));
 /// assert!(url.contains("&code_challenge=CHALLENGE&code_challenge_method=S256"));
 /// assert!(url.contains("&scope=openid+profile+email+offline_access"));
+/// let options = SignInOptions { prompt: Some("login".into()), max_age_secs: Some(60), ..Default::default() };
+/// assert!(AuthorizationRequest::url(&meta, &config, &pending, "C", &options).ends_with("&prompt=login&max_age=60"));
 /// ```
 pub struct AuthorizationRequest;
 
 impl AuthorizationRequest {
-    /// The authorization URL: `response_type=code`, client, redirect URI, scopes, state, nonce, and the S256
-    /// challenge. No secret and no JAR (a public client must not use one at Oten).
+    /// The authorization URL: `response_type=code`, client, redirect URI, scopes, state, nonce, the S256 challenge,
+    /// and the `options` given. No secret and no JAR (a public client must not use one at Oten).
     pub fn url(
         meta: &ProviderMetadata,
         config: &AuthConfig,
         pending: &PendingAuthorization,
         code_challenge: &str,
+        options: &SignInOptions,
     ) -> String {
         let scope = config.scope();
-        let query = form_encode(&[
+        let max_age = options.max_age_secs.map(|s| s.to_string());
+        let mut pairs = vec![
             ("response_type", "code"),
-            ("client_id", &config.client_id),
-            ("redirect_uri", &pending.redirect_uri),
-            ("scope", &scope),
-            ("state", &pending.state),
-            ("nonce", &pending.nonce),
+            ("client_id", config.client_id.as_str()),
+            ("redirect_uri", pending.redirect_uri.as_str()),
+            ("scope", scope.as_str()),
+            ("state", pending.state.as_str()),
+            ("nonce", pending.nonce.as_str()),
             ("code_challenge", code_challenge),
             ("code_challenge_method", "S256"),
-        ]);
+        ];
+        let optional = [
+            ("prompt", options.prompt.as_deref()),
+            ("max_age", max_age.as_deref()),
+            ("acr_values", options.acr_values.as_deref()),
+            ("login_hint", options.login_hint.as_deref()),
+            ("ui_locales", options.ui_locales.as_deref()),
+        ];
+        pairs.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
         let separator = if meta.authorization_endpoint.contains('?') { '&' } else { '?' };
-        format!("{}{separator}{query}", meta.authorization_endpoint)
+        format!("{}{separator}{}", meta.authorization_endpoint, form_encode(&pairs))
     }
 }

@@ -69,6 +69,8 @@ pub struct AuthConfig {
     /// Whether a tab opened without a session joins one a sibling tab holds, and a signed-out tab joins a sibling's
     /// new sign-in (default true).
     pub join_sibling_tabs: bool,
+    /// How sign-out ends the session at the provider (default GET, which every provider takes).
+    pub end_session_method: crate::end_session::EndSessionMethod,
 }
 
 /// The request timeout when the configuration names none (ms).
@@ -104,7 +106,7 @@ impl ConfigError {
     }
 }
 
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "issuer",
     "client_id",
     "redirect_uri",
@@ -118,6 +120,7 @@ const FIELDS: [&str; 13] = [
     "request_timeout_ms",
     "max_session_age_secs",
     "join_sibling_tabs",
+    "end_session_method",
 ];
 const ENDPOINT_FIELDS: [&str; 5] =
     ["authorization_endpoint", "token_endpoint", "revocation_endpoint", "end_session_endpoint", "jwks_uri"];
@@ -231,6 +234,11 @@ impl AuthConfig {
             "seconds",
         )?;
         let join_sibling_tabs = boolean(map, "join_sibling_tabs", true)?;
+        let end_session_method = match string(map, "end_session_method")?.as_deref() {
+            None | Some("get") => crate::end_session::EndSessionMethod::Get,
+            Some("post") => crate::end_session::EndSessionMethod::Post,
+            Some(_) => return Err(field_error("end_session_method", "must be \"get\" or \"post\"")),
+        };
         let endpoints = match map.get("endpoints") {
             None | Some(Value::Null) => EndpointOverrides::default(),
             Some(Value::Object(e)) => {
@@ -272,6 +280,7 @@ impl AuthConfig {
             request_timeout_ms,
             max_session_age_secs,
             join_sibling_tabs,
+            end_session_method,
         })
     }
 
@@ -326,6 +335,10 @@ mod tests {
         );
         assert_eq!(field_of(&format!(r#"{{{ok},"request_timeout_ms":10}}"#)).as_deref(), Some("request_timeout_ms"));
         assert_eq!(field_of(&format!(r#"{{{ok},"join_sibling_tabs":"yes"}}"#)).as_deref(), Some("join_sibling_tabs"));
+        assert_eq!(
+            field_of(&format!(r#"{{{ok},"end_session_method":"delete"}}"#)).as_deref(),
+            Some("end_session_method")
+        );
         assert_eq!(
             field_of(&format!(r#"{{{ok},"max_session_age_secs":1e12}}"#)).as_deref(),
             Some("max_session_age_secs")

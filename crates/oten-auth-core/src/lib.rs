@@ -42,8 +42,10 @@ mod backoff;
 mod callback;
 mod clock;
 mod config;
+mod crypto;
 mod discovery;
 mod end_reason;
+mod end_session;
 mod error;
 pub mod form;
 mod lineage;
@@ -52,12 +54,14 @@ pub mod metrics;
 mod navigator;
 mod oauth_error;
 pub mod origin;
+mod pending_store;
 mod policy;
 mod reauth;
 pub mod request;
 mod return_path;
 mod secret;
 mod siblings;
+mod sign_in;
 mod store;
 mod token_set;
 mod transport;
@@ -65,13 +69,15 @@ mod transport;
 pub mod testing;
 
 pub use api_client::{ApiClient, ApiError, ApiHook};
-pub use authorize::{AuthorizationRequest, PendingAuthorization, PENDING_LIFETIME_MS};
+pub use authorize::{AuthorizationRequest, PendingAuthorization, SignInOptions, PENDING_LIFETIME_MS};
 pub use backoff::{backoff_ms, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_SECS};
 pub use callback::{CallbackError, CallbackParams};
 pub use clock::Clock;
 pub use config::{AuthConfig, ConfigError, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
+pub use crypto::{Crypto, CryptoError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use end_reason::EndReason;
+pub use end_session::{end_session_request, EndSession, EndSessionMethod};
 pub use error::{AuthError, Deferral};
 pub use form::{form_encode, parse_query};
 pub use lineage::{InFlight, LineageRecord, RefreshGate};
@@ -83,6 +89,7 @@ pub use metrics::{MetricEvent, Metrics, MetricsSink, MetricsSnapshot};
 pub use navigator::{is_auth_route, login_url, Navigator};
 pub use oauth_error::OAuthErrorBody;
 pub use origin::{origin_of, OriginAllowList};
+pub use pending_store::{MemoryPendingStore, PendingStore};
 pub use policy::RefreshPolicy;
 pub use reauth::{LoginDecision, ReauthState, REPEAT_WINDOW_MS};
 pub use request::{
@@ -92,6 +99,7 @@ pub use request::{
 pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, IdToken, RefreshToken};
 pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
+pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token_set::{
     is_valid_lineage, TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, MAX_LINEAGE_LEN,

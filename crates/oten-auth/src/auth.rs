@@ -5,20 +5,17 @@ use crate::browser_navigator::{replace_url, BrowserNavigator};
 use crate::browser_runtime::BrowserRuntime;
 use crate::browser_siblings::BrowserSiblings;
 use crate::fetch_transport::FetchTransport;
-use crate::pending::{remove_stale_pending, save_pending, take_pending};
-use crate::provider::{load_jwks, load_metadata};
+use crate::pending::{remove_stale_pending, SessionPendingStore};
+use crate::provider::load_metadata;
 use crate::reauth_store::{load_reauth, update_reauth};
 use crate::session_store::SessionStorageStore;
 use crate::sign_out::end_idp_session;
-use crate::webcrypto::{pkce_pair, random_bytes, verify_id_token};
-use oten_auth_core::id_token::{IdTokenError, IdTokenExpectations, JwkSet};
+use crate::webcrypto::WebCrypto;
 use oten_auth_core::{
-    base64url, code_exchange_request, revocation_request, token_endpoint_outcome, ApiClient, AuthConfig,
-    AuthorizationRequest, CallbackError, CallbackParams, Clock, DiscoveryError, LoginDecision, ManagerConfig, Metrics,
-    Navigator, PendingAuthorization, ProviderMetadata, ReauthState, RefreshPolicy, RevocableToken, Runtime,
-    SessionEvent, TokenManager, TokenSet, TokenStore, Transport,
+    ApiClient, AuthConfig, CallbackError, Clock, Crypto, DiscoveryError, LoginDecision, ManagerConfig, Metrics,
+    Navigator, PendingStore, ProviderMetadata, ReauthState, RefreshPolicy, Runtime, SessionEvent, SignInError,
+    SignInFlow, SignInOptions, SignInParts, TokenManager, TokenSet, TokenStore, Transport,
 };
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The parts an [`Auth`] is built from; each can be swapped (tests, other stores, other transports).
@@ -39,6 +36,10 @@ pub struct AuthParts {
     /// [`BrowserSiblings`]; without them, tabs that share a session (a duplicated tab) may present one refresh
     /// token twice.
     pub siblings: Option<BrowserSiblings>,
+    /// Random bytes, hashing and signature checks (default: WebCrypto).
+    pub crypto: Rc<dyn Crypto>,
+    /// Where a sign-in waits for its callback (default: sessionStorage).
+    pub pending: Rc<dyn PendingStore>,
 }
 
 impl Default for AuthParts {
@@ -51,6 +52,8 @@ impl Default for AuthParts {
             metrics: Metrics::default(),
             runtime: Rc::new(BrowserRuntime),
             siblings: None,
+            crypto: Rc::new(WebCrypto),
+            pending: Rc::new(SessionPendingStore),
         }
     }
 }
@@ -74,13 +77,11 @@ impl AuthParts {
 }
 
 struct Inner {
-    config: AuthConfig,
-    metadata: ProviderMetadata,
+    flow: Rc<SignInFlow>,
     manager: TokenManager,
     client: ApiClient,
     navigator: Rc<dyn Navigator>,
     siblings: Option<BrowserSiblings>,
-    jwks: RefCell<Option<JwkSet>>,
 }
 
 /// One app's authentication: built once from the configuration and the provider's metadata.
@@ -132,12 +133,18 @@ impl Auth {
             siblings.listen(manager.clone());
         }
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
-        let revoker = Revoker {
-            endpoint: metadata.revocation_endpoint.clone(),
-            client_id: config.client_id.clone(),
-            transport: parts.transport,
-        };
-        let clock = parts.clock;
+        let clock = parts.clock.clone();
+        let flow = Rc::new(SignInFlow::new(
+            config,
+            metadata,
+            SignInParts {
+                crypto: parts.crypto,
+                pending: parts.pending,
+                transport: parts.transport,
+                clock: parts.clock,
+            },
+        ));
+        let revoker = flow.clone();
         manager.subscribe(move |event| match event {
             // Tokens the manager threw away without storing (a refresh that finished after sign-out or a new
             // sign-in; a session an API refused, past its maximum age, or left with an unusable answer) may still
@@ -157,17 +164,7 @@ impl Auth {
             }
             _ => {}
         });
-        Self {
-            inner: Rc::new(Inner {
-                config,
-                metadata,
-                manager,
-                client,
-                navigator: parts.navigator,
-                siblings: parts.siblings,
-                jwks: RefCell::new(None),
-            }),
-        }
+        Self { inner: Rc::new(Inner { flow, manager, client, navigator: parts.navigator, siblings: parts.siblings }) }
     }
 
     /// Gets the session ready when the page starts: removes a sign-in attempt that can no longer complete and the
@@ -183,7 +180,7 @@ impl Auth {
         }
         // Records of sessions older than the maximum age go (never one with a presentation marker); without a
         // maximum age, records are kept.
-        let max_age_secs = self.inner.config.max_session_age_secs;
+        let max_age_secs = self.inner.flow.config().max_session_age_secs;
         if let (Some(siblings), true) = (&self.inner.siblings, max_age_secs > 0) {
             siblings.prune(now - i64::from(max_age_secs.max(86_400)) * 1000).await;
         }
@@ -218,26 +215,23 @@ impl Auth {
 
     /// The configuration.
     pub fn config(&self) -> &AuthConfig {
-        &self.inner.config
+        self.inner.flow.config()
     }
 
     /// The provider's metadata.
     pub fn metadata(&self) -> &ProviderMetadata {
-        &self.inner.metadata
+        self.inner.flow.metadata()
     }
 
-    /// Prepares a sign-in: fresh `state`, `nonce` and PKCE verifier kept in sessionStorage for one round trip,
-    /// and returns the authorization URL. `return_to` is kept only if it is a same-origin relative path.
-    pub async fn authorization_url(&self, return_to: &str) -> Result<String, CallbackError> {
-        let other = |e: &dyn std::fmt::Display| CallbackError::Other(e.to_string());
-        let state = base64url::encode(&random_bytes(32).map_err(|e| other(&e))?);
-        let nonce = base64url::encode(&random_bytes(32).map_err(|e| other(&e))?);
-        let (verifier, challenge) = pkce_pair().await.map_err(|e| other(&e))?;
-        let now = self.inner.manager.clock().now_ms();
-        let pending =
-            PendingAuthorization::new(state, nonce, verifier.as_str(), return_to, &self.inner.config.redirect_uri, now);
-        save_pending(&pending).map_err(|e| other(&e))?;
-        Ok(AuthorizationRequest::url(&self.inner.metadata, &self.inner.config, &pending, &challenge))
+    /// The sign-in and sign-out steps ([`SignInFlow`]).
+    pub fn flow(&self) -> &SignInFlow {
+        &self.inner.flow
+    }
+
+    /// Prepares a sign-in ([`SignInFlow::start`]) and returns the authorization URL. `return_to` is kept only if it
+    /// is a same-origin relative path.
+    pub async fn authorization_url(&self, return_to: &str, options: &SignInOptions) -> Result<String, SignInError> {
+        self.inner.flow.start(return_to, options).await
     }
 
     /// Starts a sign-in: the browser leaves for the IdP's login page.
@@ -245,11 +239,17 @@ impl Auth {
     /// A session this tab still holds is signed out and its tokens revoked first, **before** the browser leaves:
     /// the IdP gives the new sign-in the same grant (one grant per client in an IdP session), so revoking the old
     /// tokens afterwards would end the new session too. Sibling tabs holding the old session end it as well.
-    pub async fn login(&self, return_to: &str) -> Result<(), CallbackError> {
+    pub async fn login(&self, return_to: &str) -> Result<(), SignInError> {
+        self.login_with(return_to, &SignInOptions::default()).await
+    }
+
+    /// Like [`Auth::login`], asking the provider for more ([`SignInOptions`]: `prompt`, `max_age`, `acr_values`,
+    /// `login_hint`, `ui_locales`); what it asks of `auth_time` and `acr` is checked in the ID token.
+    pub async fn login_with(&self, return_to: &str, options: &SignInOptions) -> Result<(), SignInError> {
         self.end_here().await;
         let now = self.inner.manager.clock().now_ms();
         update_reauth(|state| state.sign_in_started(now));
-        let url = self.authorization_url(return_to).await?;
+        let url = self.authorization_url(return_to, options).await?;
         self.inner.navigator.go_to(&url);
         Ok(())
     }
@@ -266,119 +266,39 @@ impl Auth {
             let _ = refresh.await;
         }
         let revoked = match &tokens {
-            Some(tokens) => self.revoker().revoke(tokens).await,
+            Some(tokens) => self.inner.flow.revoke(tokens).await,
             None => 0,
         };
         (tokens, revoked)
     }
 
-    fn revoker(&self) -> Revoker {
-        Revoker {
-            endpoint: self.inner.metadata.revocation_endpoint.clone(),
-            client_id: self.inner.config.client_id.clone(),
-            transport: self.inner.manager.transport().clone(),
-        }
-    }
-
-    /// Completes a sign-in at `/callback`: removes `code` and `state` from the address bar at once, checks the
-    /// response against the attempt started in this tab (before any token request), exchanges the code,
-    /// validates the ID token (signature by WebCrypto, then `iss`, `aud`/`azp`, `exp`, `iat`, `nonce`) and stores
-    /// the tokens. Returns the path to go back to. On any error nothing is stored.
+    /// Completes a sign-in at `/callback` ([`SignInFlow::complete`]): removes `code` and `state` from the address bar
+    /// at once, checks the response against the attempt started in this tab (before any token request), exchanges
+    /// the code, verifies the ID token, and starts the session. Returns the path to go back to. On any error nothing
+    /// is stored.
     pub async fn handle_callback(&self, query: &str) -> Result<String, CallbackError> {
         replace_url("/callback");
-        let params = CallbackParams::from_query(query);
-        let pending = take_pending();
-        let manager = &self.inner.manager;
-        let code = params.check(pending.as_ref(), &self.inner.metadata, manager.clock().now_ms())?;
-        let pending = pending.ok_or(CallbackError::UnknownState)?;
-        let config = &self.inner.config;
-        let request = code_exchange_request(
-            &self.inner.metadata.token_endpoint,
-            &config.client_id,
-            &code,
-            &pending.redirect_uri,
-            &pending.code_verifier,
-        );
-        let answer = manager.transport().send(request).await;
-        let tokens = token_endpoint_outcome(answer, manager.clock().now_ms(), None).map_err(CallbackError::Exchange)?;
-        let id_token = tokens.id_token.clone().ok_or(CallbackError::IdToken(IdTokenError::MissingClaim("id_token")))?;
-        let expect = IdTokenExpectations::new(
-            self.inner.metadata.issuer.clone(),
-            config.client_id.clone(),
-            pending.nonce.clone(),
-            manager.clock().now_ms() / 1000,
-        )
-        .with_leeway_secs(i64::from(config.id_token_leeway_secs));
-        let user = self.verify(id_token.expose(), &expect).await.map_err(CallbackError::IdToken)?;
+        let signed_in = self.inner.flow.complete(query).await?;
         // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
         // manager removes the stored copy and announces it as `StoreFailed`, so it is not a sign-in failure.
-        let lineage = base64url::encode(&random_bytes(16).map_err(|e| CallbackError::Other(e.to_string()))?);
-        let _ = manager.sign_in(tokens.with_user(user).with_lineage(lineage));
+        let _ = self.inner.manager.sign_in(signed_in.tokens);
         self.inner.client.reset_redirect_guard();
-        Ok(pending.return_to)
-    }
-
-    async fn verify(
-        &self,
-        token: &str,
-        expect: &IdTokenExpectations,
-    ) -> Result<oten_auth_core::id_token::IdTokenClaims, IdTokenError> {
-        // Keys are cached for the page; an unknown key id with cached keys fetches them again once (rotation).
-        let cached = self.inner.jwks.borrow().clone();
-        if let Some(jwks) = cached {
-            match verify_id_token(token, &jwks, expect).await {
-                Err(IdTokenError::UnknownKey) => {}
-                other => return other,
-            }
-        }
-        let transport = self.inner.manager.transport().clone();
-        let jwks = load_jwks(&self.inner.metadata.jwks_uri, transport.as_ref()).await.map_err(IdTokenError::Crypto)?;
-        *self.inner.jwks.borrow_mut() = Some(jwks.clone());
-        verify_id_token(token, &jwks, expect).await
+        Ok(signed_in.return_to)
     }
 
     /// Signs out: the session ends here first (storage cleared, also when corrupt) and in every sibling tab that
     /// holds it, then the refresh and access tokens are revoked at the IdP (RFC 7009, `keepalive`), then the browser
-    /// goes to the IdP's end-session endpoint (a POST form, so the ID token hint never appears in a URL) and comes
-    /// back to `post_logout_redirect_uri`. Returns how many revocations the IdP confirmed.
+    /// goes to the IdP's end-session endpoint and comes back to `post_logout_redirect_uri` — by GET with no token
+    /// (the IdP may ask the person to confirm), or with `end_session_method: "post"` by a POST form carrying the ID
+    /// token hint in its body. Returns how many revocations the IdP confirmed.
     pub async fn logout(&self) -> usize {
         let (tokens, revoked) = self.end_here().await;
         // A deliberate sign-out: the next sign-in starts afresh, whatever ended before.
         update_reauth(|state| *state = ReauthState::default());
-        let config = &self.inner.config;
-        match &self.inner.metadata.end_session_endpoint {
-            Some(endpoint) => end_idp_session(
-                self.inner.navigator.as_ref(),
-                endpoint,
-                &config.client_id,
-                &config.post_logout_redirect_uri,
-                tokens.as_ref().and_then(|t| t.id_token.as_ref()),
-            ),
-            None => self.inner.navigator.go_to(&config.post_logout_redirect_uri),
+        match self.inner.flow.end_session(tokens.as_ref().and_then(|t| t.id_token.as_ref())) {
+            Some(end) => end_idp_session(self.inner.navigator.as_ref(), end),
+            None => self.inner.navigator.go_to(&self.config().post_logout_redirect_uri),
         }
         revoked
-    }
-}
-
-/// Revokes tokens at the IdP (RFC 7009): the refresh token first, then the access token.
-#[derive(Clone)]
-struct Revoker {
-    endpoint: Option<String>,
-    client_id: String,
-    transport: Rc<dyn Transport>,
-}
-
-impl Revoker {
-    /// How many revocations the IdP confirmed.
-    async fn revoke(&self, tokens: &TokenSet) -> usize {
-        let Some(endpoint) = &self.endpoint else { return 0 };
-        let mut requests = Vec::new();
-        if let Some(rt) = &tokens.refresh_token {
-            requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Refresh(rt)));
-        }
-        requests.push(revocation_request(endpoint, &self.client_id, RevocableToken::Access(&tokens.access_token)));
-        // Both at once (and `keepalive`): a page that leaves right after must not cut the second one off.
-        let answers = futures::future::join_all(requests.into_iter().map(|r| self.transport.send(r))).await;
-        answers.into_iter().filter(|a| a.as_ref().is_ok_and(|a| a.is_success())).count()
     }
 }

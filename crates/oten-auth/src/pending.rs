@@ -1,7 +1,7 @@
 //! The one-round-trip state of a sign-in, in sessionStorage.
 
 use crate::session_store::{read_item, remove_item, write_item};
-use oten_auth_core::{PendingAuthorization, StoreError};
+use oten_auth_core::{PendingAuthorization, PendingStore, StoreError};
 
 /// The sessionStorage key of the sign-in in progress.
 pub const PENDING_KEY: &str = "oten.auth.pending";
@@ -46,4 +46,26 @@ pub fn remove_stale_pending(now_ms: i64) -> bool {
         let _ = remove_item(PENDING_KEY);
     }
     stale
+}
+
+/// The tab's sessionStorage as the core's [`PendingStore`] (key [`PENDING_KEY`]).
+///
+/// ## Usage
+///
+/// ```no_run
+/// use std::rc::Rc;
+/// let pending: Rc<dyn oten_auth_core::PendingStore> = Rc::new(oten_auth::SessionPendingStore);
+/// # let _ = pending;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionPendingStore;
+
+impl PendingStore for SessionPendingStore {
+    fn save(&self, pending: &PendingAuthorization) -> Result<(), StoreError> {
+        save_pending(pending)
+    }
+
+    fn take(&self) -> Option<PendingAuthorization> {
+        take_pending()
+    }
 }

@@ -1,7 +1,6 @@
 //! Fetching the provider's metadata (cached for the tab) and its signing keys.
 
 use crate::session_store::{read_item, remove_item, write_item};
-use oten_auth_core::id_token::JwkSet;
 use oten_auth_core::{AuthConfig, DiscoveryError, HttpRequest, Method, ProviderMetadata, Transport};
 use serde::{Deserialize, Serialize};
 
@@ -63,22 +62,4 @@ pub async fn load_metadata(
     let cached = CachedMetadata { fetched_at: now_ms, metadata: meta.clone() };
     let _ = write_item(DISCOVERY_KEY, &serde_json::to_string(&cached).unwrap_or_default());
     Ok(meta)
-}
-
-/// The provider's key set from `jwks_uri`.
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo(meta: oten_auth_core::ProviderMetadata) {
-/// let keys = oten_auth::load_jwks(&meta.jwks_uri, &oten_auth::FetchTransport::default()).await;
-/// # let _ = keys; }
-/// ```
-pub async fn load_jwks(jwks_uri: &str, transport: &dyn Transport) -> Result<JwkSet, String> {
-    let request = HttpRequest::new(Method::Get, jwks_uri).header("Accept", "application/json");
-    let response = transport.send(request).await.map_err(|e| e.to_string())?;
-    if !response.is_success() {
-        return Err(format!("the provider's keys could not be loaded (HTTP {})", response.status));
-    }
-    serde_json::from_str(&response.body).map_err(|e| format!("the provider's keys are malformed: {e}"))
 }

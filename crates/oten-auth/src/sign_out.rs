@@ -1,26 +1,24 @@
-//! Ending the session at the IdP (OpenID Connect RP-Initiated Logout), without a token in any URL.
+//! Ending the session at the identity provider: going where [`oten_auth_core::end_session_request`] says.
 
-use oten_auth_core::{IdToken, Navigator};
+use oten_auth_core::{EndSession, Navigator};
 
-/// Sends the browser to the end-session endpoint with a POST form: `client_id`, `post_logout_redirect_uri`
-/// and, when known, `id_token_hint` travel in the body, never in the address bar or history.
+/// Sends the browser to end the session at the provider: a plain navigation for a GET (which carries no token), a
+/// POST form for the POST binding (the `id_token_hint` travels in the body, never in the address bar or history).
 ///
 /// ## Usage
 ///
 /// ```no_run
 /// use oten_auth::{end_idp_session, BrowserNavigator};
-/// end_idp_session(&BrowserNavigator, "https://account.oten.com/v1/oauth/logout", "my-spa", "https://app.test/signed-out", None);
+/// use oten_auth_core::EndSession;
+/// end_idp_session(&BrowserNavigator, EndSession::Redirect(
+///     "https://account.oten.com/v1/oauth/logout?client_id=my-spa&post_logout_redirect_uri=https%3A%2F%2Fapp.test%2Fsigned-out".into()));
 /// ```
-pub fn end_idp_session(
-    navigator: &dyn Navigator,
-    endpoint: &str,
-    client_id: &str,
-    post_logout_redirect_uri: &str,
-    id_token: Option<&IdToken>,
-) {
-    let mut fields = vec![("client_id", client_id), ("post_logout_redirect_uri", post_logout_redirect_uri)];
-    if let Some(t) = id_token {
-        fields.push(("id_token_hint", t.expose()));
+pub fn end_idp_session(navigator: &dyn Navigator, end: EndSession) {
+    match end {
+        EndSession::Redirect(url) => navigator.go_to(&url),
+        EndSession::FormPost { action, fields } => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            navigator.post_form(&action, &fields);
+        }
     }
-    navigator.post_form(endpoint, &fields);
 }

@@ -1,8 +1,8 @@
-//! Thin async adapters over the browser's WebCrypto (`crypto.getRandomValues`, `crypto.subtle`).
+//! The browser's WebCrypto (`crypto.getRandomValues`, `crypto.subtle`) as the core's [`Crypto`]: [`WebCrypto`].
 //!
 //! Randomness, SHA-256 and signature checks come from the browser, so the WebAssembly carries no crypto
-//! crate. Everything that can be decided without cryptography (PKCE encoding, JWT parsing, key selection,
-//! claims rules) lives in [`oten_auth_core::pkce`] and [`oten_auth_core::id_token`] and is tested natively.
+//! crate. The sign-in flow itself ([`oten_auth_core::SignInFlow`]) and everything that can be decided without
+//! cryptography (PKCE encoding, JWT parsing, key selection, claims rules) live in the core and are tested natively.
 //!
 //! WebCrypto exists only in secure contexts (`https://` or `http://localhost`); elsewhere every function
 //! returns [`CryptoError::Unavailable`].
@@ -10,54 +10,59 @@
 //! ## Usage
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
-//! use oten_auth::webcrypto::{pkce_pair, random_bytes};
+//! # async fn demo() -> Result<(), oten_auth_core::CryptoError> {
+//! use oten_auth::webcrypto::WebCrypto;
+//! use oten_auth_core::Crypto;
 //!
-//! let (verifier, challenge) = pkce_pair().await?;
-//! let state = oten_auth_core::base64url::encode(&random_bytes(16)?);
-//! # let _ = (verifier, challenge, state);
+//! let state = oten_auth_core::base64url::encode(&WebCrypto.random_bytes(16)?);
+//! let digest = WebCrypto.sha256(b"abc").await?;
+//! # let _ = (state, digest);
 //! # Ok(()) }
 //! ```
 
+use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use oten_auth_core::id_token::{
-    decode_jwt, select_key, validate_claims, IdTokenClaims, IdTokenError, IdTokenExpectations, Jwk, JwkSet,
-    JwsAlgorithm,
-};
-use oten_auth_core::pkce::{code_challenge_from_digest, PkceVerifier};
-use thiserror::Error;
+use oten_auth_core::id_token::{Jwk, JwsAlgorithm};
+use oten_auth_core::Crypto;
+pub use oten_auth_core::CryptoError;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// `getRandomValues` fills at most 65,536 bytes per call.
 const MAX_RANDOM_CHUNK: usize = 65_536;
 
-/// A failure of the browser's cryptography (never a verdict on a signature: that is `Ok(false)`).
+/// The browser's WebCrypto as a [`Crypto`].
 ///
 /// ## Usage
 ///
+/// ```no_run
+/// use std::rc::Rc;
+/// let crypto: Rc<dyn oten_auth_core::Crypto> = Rc::new(oten_auth::webcrypto::WebCrypto);
+/// # let _ = crypto;
 /// ```
-/// use oten_auth::webcrypto::CryptoError;
-///
-/// let err = CryptoError::Operation { operation: "digest", message: "NotSupportedError".into() };
-/// assert_eq!(err.to_string(), "WebCrypto digest failed: NotSupportedError");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CryptoError {
-    /// No `crypto` / `crypto.subtle` here (not a secure context, or not a browser).
-    #[error("WebCrypto is not available here; the page must be served over https or from localhost")]
-    Unavailable,
-    /// A WebCrypto call was rejected; `message` is the browser's error name and message.
-    #[error("WebCrypto {operation} failed: {message}")]
-    Operation {
-        /// The WebCrypto operation (`importKey`, `verify`, `digest`, …).
-        operation: &'static str,
-        /// The browser's description of the failure.
-        message: String,
-    },
-    /// The key cannot be used with the requested algorithm.
-    #[error("the key does not fit the {0} algorithm")]
-    KeyMismatch(&'static str),
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebCrypto;
+
+impl Crypto for WebCrypto {
+    fn random_bytes(&self, n: usize) -> Result<Vec<u8>, CryptoError> {
+        random_bytes(n)
+    }
+
+    fn sha256(&self, data: &[u8]) -> LocalBoxFuture<'static, Result<[u8; 32], CryptoError>> {
+        let data = data.to_vec();
+        async move { sha256(&data).await }.boxed_local()
+    }
+
+    fn verify_signature(
+        &self,
+        jwk: &Jwk,
+        alg: JwsAlgorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> LocalBoxFuture<'static, Result<bool, CryptoError>> {
+        let (jwk, input, signature) = (jwk.clone(), signing_input.to_vec(), signature.to_vec());
+        async move { verify_jws(&jwk, alg, &input, &signature).await }.boxed_local()
+    }
 }
 
 /// `n` bytes from the browser's cryptographically secure random generator (`crypto.getRandomValues`).
@@ -95,23 +100,6 @@ pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
         .to_vec()
         .try_into()
         .map_err(|_| CryptoError::Operation { operation: "digest", message: "unexpected digest length".into() })
-}
-
-/// A fresh PKCE pair: a verifier from 32 random bytes (43 characters) and its `S256` code challenge.
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
-/// let (verifier, challenge) = oten_auth::webcrypto::pkce_pair().await?;
-/// assert_eq!((verifier.as_str().len(), challenge.len()), (43, 43));
-/// # Ok(()) }
-/// ```
-pub async fn pkce_pair() -> Result<(PkceVerifier, String), CryptoError> {
-    let verifier = PkceVerifier::from_random_bytes(&random_bytes(32)?)
-        .map_err(|e| CryptoError::Operation { operation: "getRandomValues", message: e.to_string() })?;
-    let digest = sha256(verifier.as_str().as_bytes()).await?;
-    Ok((verifier, code_challenge_from_digest(&digest)))
 }
 
 /// Verifies a JWS signature with a public JWK: `Ok(true)` if it verifies, `Ok(false)` if it does not (wrong
@@ -173,40 +161,6 @@ pub async fn verify_jws(
         .map_err(|e| js_error("verify", &e))?;
     let verdict = JsFuture::from(verdict).await.map_err(|e| js_error("verify", &e))?;
     Ok(verdict.as_bool() == Some(true))
-}
-
-/// Verifies an ID token completely: decode, choose the key from `jwks`, check the signature with WebCrypto,
-/// then validate the claims against `expect` (OpenID Connect Core §3.1.3.7).
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo(id_token: &str, jwks: &oten_auth_core::id_token::JwkSet) {
-/// use oten_auth_core::id_token::IdTokenExpectations;
-///
-/// let expect = IdTokenExpectations::new("https://account.oten.com", "my-client", "the-nonce", 1_700_000_000);
-/// match oten_auth::webcrypto::verify_id_token(id_token, jwks, &expect).await {
-///     Ok(user) => println!("signed in as {}", user.sub),
-///     Err(err) => println!("sign-in refused: {err}"),
-/// }
-/// # }
-/// ```
-pub async fn verify_id_token(
-    token: &str,
-    jwks: &JwkSet,
-    expect: &IdTokenExpectations,
-) -> Result<IdTokenClaims, IdTokenError> {
-    let jwt = decode_jwt(token)?;
-    let jwk = select_key(jwks, jwt.header())?;
-    let verified =
-        verify_jws(jwk, jwt.header().alg, jwt.signing_input(), jwt.signature()).await.map_err(|e| match e {
-            CryptoError::KeyMismatch(_) => IdTokenError::KeyMismatch,
-            other => IdTokenError::Crypto(other.to_string()),
-        })?;
-    if !verified {
-        return Err(IdTokenError::BadSignature);
-    }
-    validate_claims(jwt.claims(), expect)
 }
 
 fn crypto() -> Result<web_sys::Crypto, CryptoError> {

@@ -31,6 +31,10 @@ pub struct IdTokenExpectations {
     pub now_secs: i64,
     /// Allowed clock skew, in seconds (negative values count as 0).
     pub leeway_secs: i64,
+    /// When the sign-in asked for `max_age`: `auth_time` is then required and must be at most this old.
+    pub max_age_secs: Option<i64>,
+    /// When the sign-in asked for `acr_values`: `acr` is then required and must be one of them.
+    pub acr_values: Option<Vec<String>>,
 }
 
 impl IdTokenExpectations {
@@ -47,7 +51,25 @@ impl IdTokenExpectations {
             nonce: nonce.into(),
             now_secs,
             leeway_secs: DEFAULT_LEEWAY_SECS,
+            max_age_secs: None,
+            acr_values: None,
         }
+    }
+
+    /// The same expectations for a sign-in that asked for `max_age` and `acr_values` (space-separated).
+    ///
+    /// ```
+    /// use oten_auth_core::id_token::IdTokenExpectations;
+    /// let e = IdTokenExpectations::new("https://idp.test", "app", "n", 0).with_step_up(Some(300), Some("urn:mfa pwd"));
+    /// assert_eq!(e.max_age_secs, Some(300));
+    /// assert_eq!(e.acr_values, Some(vec!["urn:mfa".to_string(), "pwd".to_string()]));
+    /// ```
+    pub fn with_step_up(mut self, max_age_secs: Option<u32>, acr_values: Option<&str>) -> Self {
+        self.max_age_secs = max_age_secs.map(i64::from);
+        self.acr_values = acr_values
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .filter(|v: &Vec<String>| !v.is_empty());
+        self
     }
 
     /// The same expectations with another leeway.
@@ -91,12 +113,16 @@ pub struct IdTokenClaims {
     /// Time the user authenticated, seconds since the epoch, if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The authentication context class the provider satisfied, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
 
 /// Validates the claims of a signature-verified ID token against `expect`:
 /// `iss` exact; `aud` (string or array) contains `client_id`; `azp` required with several audiences and, when
 /// present, equal to `client_id`; `now < exp + leeway`; `iat <= now + leeway`; `nbf <= now + leeway` if
-/// present; `nonce` present and equal; `sub` a non-empty string.
+/// present; `nonce` present and equal; `sub` a non-empty string; with `max_age`, `auth_time` present and recent
+/// enough; with `acr_values`, `acr` present and one of them.
 ///
 /// ## Usage
 ///
@@ -171,6 +197,21 @@ pub fn validate_claims(
     };
 
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let auth_time = numeric_date(claims, "auth_time", f64::floor)?;
+    if let Some(max_age) = expect.max_age_secs {
+        // OpenID Connect Core §3.1.2.1: with max_age, auth_time is required and bounds the authentication's age.
+        let auth_time = auth_time.ok_or(IdTokenError::MissingClaim("auth_time"))?;
+        if now > auth_time.saturating_add(max_age).saturating_add(leeway) {
+            return Err(IdTokenError::AuthenticationTooOld);
+        }
+    }
+    let acr = text("acr");
+    if let Some(wanted) = &expect.acr_values {
+        let acr = acr.as_deref().ok_or(IdTokenError::MissingClaim("acr"))?;
+        if !wanted.iter().any(|w| w == acr) {
+            return Err(IdTokenError::WrongAcr);
+        }
+    }
     let email_verified = match claims.get("email_verified") {
         Some(Value::Bool(verified)) => Some(*verified),
         // Some providers send the boolean as a string.
@@ -187,7 +228,8 @@ pub fn validate_claims(
         preferred_username: text("preferred_username"),
         exp,
         iat,
-        auth_time: numeric_date(claims, "auth_time", f64::floor)?,
+        auth_time,
+        acr,
     })
 }
 

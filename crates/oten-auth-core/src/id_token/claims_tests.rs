@@ -60,6 +60,7 @@ fn accepts_a_valid_token_and_returns_the_user() {
             exp: NOW + 300,
             iat: NOW - 5,
             auth_time: Some(NOW - 10),
+            acr: None,
         }
     );
     let json = serde_json::to_string(&user).unwrap();

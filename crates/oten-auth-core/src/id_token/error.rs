@@ -17,6 +17,7 @@ use thiserror::Error;
 /// assert!(!err.to_string().contains("not-a-jwt"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum IdTokenError {
     /// The token is not a well-formed signed JWT (segments, base64url, JSON, header members, size).
     #[error("the ID token is malformed: {0}")]
@@ -57,10 +58,17 @@ pub enum IdTokenError {
     /// `nonce` differs from the one sent with this sign-in (or is not a string).
     #[error("the ID token does not belong to this sign-in attempt (nonce mismatch)")]
     WrongNonce,
+    /// The person authenticated longer ago than the sign-in's `max_age` allows.
+    #[error("the sign-in is older than this page requires; please sign in again")]
+    AuthenticationTooOld,
+    /// `acr` is not one of the authentication context classes the sign-in asked for.
+    #[error("the sign-in did not reach the required level of assurance")]
+    WrongAcr,
     /// A required claim is absent (or, for `sub`, empty).
     #[error("the ID token lacks the required claim `{0}`")]
     MissingClaim(&'static str),
-    /// The browser's cryptography failed (key import, unsupported algorithm in this browser, …).
+    /// The signature could not be checked (key import, an algorithm this platform lacks, …) or the keys could not
+    /// be loaded.
     #[error("the ID token could not be verified: {0}")]
     Crypto(String),
 }

@@ -1,11 +1,12 @@
-//! OpenID Connect ID tokens: decoding, key selection and claims validation, without cryptography.
+//! OpenID Connect ID tokens: decoding, key selection and claims validation — pure functions — and
+//! [`verify_id_token`], which chains them with a signature check by an injected [`crate::Crypto`] (in the browser,
+//! WebCrypto).
 //!
-//! Verifying an ID token takes four steps; this module does all but the signature check, which needs a
-//! crypto library (in the browser, WebCrypto through `oten_auth::webcrypto::verify_id_token`):
+//! Verifying an ID token takes four steps:
 //!
 //! 1. [`decode_jwt`] splits the compact JWS and refuses `alg: none`, unsupported algorithms and `crit`;
 //! 2. [`select_key`] picks the provider's key by `kid` from the [`JwkSet`] and checks it fits the algorithm;
-//! 3. the signature over [`UnverifiedJwt::signing_input`] is verified with that key (not here);
+//! 3. the signature over [`UnverifiedJwt::signing_input`] is verified with that key by a [`crate::Crypto`];
 //! 4. [`validate_claims`] checks `iss`, `aud`/`azp`, `exp`/`iat`/`nbf`, `nonce` and `sub`
 //!    (OpenID Connect Core §3.1.3.7) and returns the [`IdTokenClaims`] to show as the signed-in user.
 //!
@@ -30,8 +31,10 @@ mod claims;
 mod error;
 mod jwks;
 mod jwt;
+mod verify;
 
 pub use claims::{validate_claims, IdTokenClaims, IdTokenExpectations, DEFAULT_LEEWAY_SECS};
 pub use error::IdTokenError;
 pub use jwks::{select_key, Jwk, JwkSet};
 pub use jwt::{decode_jwt, JwsAlgorithm, JwtHeader, UnverifiedJwt, MAX_TOKEN_BYTES};
+pub use verify::verify_id_token;
