@@ -3,10 +3,13 @@
 use crate::pages::{HomePage, NotFound, ProfilePage, SignedOutPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, StaticSegment};
+use oten_auth::core::routes::{CALLBACK_SEGMENT, LOGIN_PATH, LOGIN_SEGMENT, SIGNED_OUT_SEGMENT};
 use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, RequireAuth};
 
 /// The app: configuration from `/config.json`, so one build serves the local IdP, Oten's sandbox and production.
+/// The auth routes come from the library's constants (`oten_auth::core::routes`): the configured `redirect_uri`
+/// is checked against them when the configuration loads.
 #[component]
 pub fn App() -> impl IntoView {
     provide_auth_from_url("/config.json");
@@ -16,9 +19,9 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/login") view=LoginRedirect/>
-                    <Route path=path!("/callback") view=AuthCallback/>
-                    <Route path=path!("/signed-out") view=SignedOutPage/>
+                    <Route path=StaticSegment(LOGIN_SEGMENT) view=LoginRedirect/>
+                    <Route path=StaticSegment(CALLBACK_SEGMENT) view=AuthCallback/>
+                    <Route path=StaticSegment(SIGNED_OUT_SEGMENT) view=SignedOutPage/>
                     <Route path=path!("/profile") view=|| view! { <RequireAuth><ProfilePage/></RequireAuth> }/>
                 </Routes>
             </main>
@@ -36,7 +39,7 @@ fn Header() -> impl IntoView {
                 <A href="/profile">"Profile"</A>
                 <Show
                     when=move || auth.is_signed_in()
-                    fallback=|| view! { <a href="/login" class="button" data-testid="sign-in">"Sign in"</a> }
+                    fallback=|| view! { <a href=LOGIN_PATH class="button" data-testid="sign-in">"Sign in"</a> }
                 >
                     <span class="who" data-testid="user-name">
                         {move || auth.user.get().and_then(|u| u.name.or(u.email)).unwrap_or_default()}

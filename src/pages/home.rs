@@ -2,6 +2,7 @@
 
 use super::session_panel::SessionPanel;
 use leptos::prelude::*;
+use oten_auth::core::routes::LOGIN_PATH;
 use oten_auth::{use_auth, AuthProblem, AuthStatus};
 
 /// The home page.
@@ -11,12 +12,12 @@ pub fn HomePage() -> impl IntoView {
     move || match auth.status.get() {
         AuthStatus::Loading => view! { <p data-testid="auth-loading">"Loading…"</p> }.into_any(),
         AuthStatus::SigningOut => view! { <p data-testid="auth-signing-out">"Signing you out…"</p> }.into_any(),
-        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
+        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),
         AuthStatus::SignedOut => view! {
             <section class="hero">
                 <h1>"Sign in with Oten"</h1>
                 <p>"Authorization code with PKCE, tokens kept in this tab only, refreshed before they expire."</p>
-                <a href="/login" class="button primary" data-testid="sign-in-main">"Sign in"</a>
+                <a href=LOGIN_PATH class="button primary" data-testid="sign-in-main">"Sign in"</a>
             </section>
         }
         .into_any(),

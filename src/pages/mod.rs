@@ -1,5 +1,6 @@
 //! The app's pages, one per file.
 
+mod error_notice;
 mod home;
 mod not_found;
 mod profile;

@@ -29,6 +29,6 @@ pub fn SessionPanel() -> impl IntoView {
             <dt>"Expired tokens seen"</dt>
             <dd data-testid="expirations">{move || auth.metrics.get().expirations}</dd>
         </dl>
-        {move || auth.last_error.get().map(|e| view! { <p class="notice" data-testid="last-error">{e}</p> })}
+        {move || auth.last_error.get().map(|e| view! { <p class="notice" data-testid="last-error">{e.to_string()}</p> })}
     }
 }

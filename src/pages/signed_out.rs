@@ -1,6 +1,7 @@
 //! `/signed-out`: where the IdP sends the person after sign-out.
 
 use leptos::prelude::*;
+use oten_auth::core::routes::LOGIN_PATH;
 
 /// The signed-out page.
 #[component]
@@ -9,7 +10,7 @@ pub fn SignedOutPage() -> impl IntoView {
         <section class="hero" data-testid="signed-out">
             <h1>"You are signed out"</h1>
             <p>"Your tokens were revoked and your Oten session has ended."</p>
-            <a href="/login" class="button primary">"Sign in again"</a>
+            <a href=LOGIN_PATH class="button primary">"Sign in again"</a>
         </section>
     }
 }

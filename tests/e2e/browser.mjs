@@ -140,12 +140,13 @@ export const addFault = (clientId, fault) => testRoute('POST', `/test/clients/${
 export const refuseAtApi = (clientId, refuse) => testRoute('POST', `/test/clients/${clientId}/api`, { refuse });
 
 /**
- * Serves the app's /config.json with `overrides` (e.g. its own client_id and a short request timeout) to every
+ * Serves the app's /config.json with `overrides` of its library settings (the `auth` section: its own client_id, a
+ * short request timeout…) to every
  * page of `context`, including pages opened later and with window.open.
  */
 export const useAppConfig = async (context, overrides) => {
   const base = JSON.parse(readFileSync(join(REPO, 'public', 'config.json'), 'utf8'));
-  const body = JSON.stringify({ ...base, ...overrides });
+  const body = JSON.stringify({ ...base, auth: { ...base.auth, ...overrides } });
   await context.route(`${APP}/config.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
 };
 

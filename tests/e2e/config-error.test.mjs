@@ -29,8 +29,8 @@ const homeWithConfig = async (page, body) => {
 test('config.json without client_id: the error names client_id', async (t) => {
   const { page, pageErrors, close } = await openPage(browser(), t);
   try {
-    const text = await homeWithConfig(page, JSON.stringify({ issuer: 'http://127.0.0.1:9000' }));
-    assert.match(text, /client_id/, `the error names client_id (got ${JSON.stringify(text)})`);
+    const text = await homeWithConfig(page, JSON.stringify({ auth: { issuer: 'http://127.0.0.1:9000' } }));
+    assert.match(text, /auth\.client_id/, `the error names auth.client_id (got ${JSON.stringify(text)})`);
     assert.match(text, /config\.json/, 'the error says which file');
     await page.getByTestId('sign-in-again').waitFor({ state: 'visible' });
     assert.deepEqual(pageErrors, [], 'no uncaught page error');
@@ -43,7 +43,7 @@ test('config.json without client_id: the error names client_id', async (t) => {
 test('malformed config.json: a readable error', async (t) => {
   const { page, pageErrors, close } = await openPage(browser(), t);
   try {
-    const text = await homeWithConfig(page, '{"issuer": "http://127.0.0.1:9000", "client_id": ');
+    const text = await homeWithConfig(page, '{"auth": {"issuer": "http://127.0.0.1:9000", "client_id": ');
     assert.match(text, /config\.json/, `the error says which file (got ${JSON.stringify(text)})`);
     assert.match(text, /invalid|not a JSON|malformed|parse/i, 'the error says the file is unreadable');
     assert.ok(text.length < 400, 'the message is short enough to read');
@@ -57,7 +57,7 @@ test('malformed config.json: a readable error', async (t) => {
 test('an issuer without discovery: a readable error, no crash', async (t) => {
   const { page, pageErrors, close } = await openPage(browser(), t);
   try {
-    const text = await homeWithConfig(page, JSON.stringify({ issuer: 'http://127.0.0.1:9002', client_id: 'spa-dev' }));
+    const text = await homeWithConfig(page, JSON.stringify({ auth: { issuer: 'http://127.0.0.1:9002', client_id: 'spa-dev' } }));
     assert.ok(text.trim().length > 10, `an error is shown (got ${JSON.stringify(text)})`);
     assert.match(text, /provider|discovery|openid-configuration|metadata|HTTP 404|reach/i,
       `the error says the provider's metadata could not be loaded (got ${JSON.stringify(text)})`);
@@ -65,6 +65,17 @@ test('an issuer without discovery: a readable error, no crash', async (t) => {
     await page.getByTestId('sign-in').waitFor({ state: 'visible' });
     assert.deepEqual(pageErrors, [], 'no uncaught page error');
     await screenshot(page, 'config-no-discovery');
+  } finally {
+    await close();
+  }
+});
+
+test('the library\'s settings at the top level (the old shape): the error says where they go', async (t) => {
+  const { page, pageErrors, close } = await openPage(browser(), t);
+  try {
+    const text = await homeWithConfig(page, JSON.stringify({ issuer: 'http://127.0.0.1:9000', client_id: 'spa-dev' }));
+    assert.match(text, /under "auth"/, `the error points to the auth section (got ${JSON.stringify(text)})`);
+    assert.deepEqual(pageErrors, [], 'no uncaught page error');
   } finally {
     await close();
   }

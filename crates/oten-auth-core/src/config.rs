@@ -1,14 +1,41 @@
 //! Runtime configuration (`public/config.json`): one build serves every environment.
+//!
+//! The file has two sections: `auth`, the library's settings ([`AuthConfig`]), and `app`, the app's own (passed
+//! through unchecked, [`ConfigFile::app`]). Each is parsed with serde and then validated; every error names the
+//! field (`auth.client_id`), unknown fields are refused (a typo never passes silently) and so is a `client_secret`.
+//! Fields starting with `_` are comments.
 
+use crate::end_session::EndSessionMethod;
+use crate::id_token::DEFAULT_LEEWAY_SECS;
 use crate::origin::{is_loopback, origin_of, OriginAllowList};
-use serde::Serialize;
+use crate::policy::DEFAULT_REFRESH_BUFFER_SECS;
+use crate::routes::{CALLBACK_PATH, SIGNED_OUT_PATH};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// Scopes asked for when the configuration names none.
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// The request timeout when the configuration names none (ms).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
+
+/// How the app holds its session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// A pure browser client: tokens in the tab (sessionStorage), refreshed by the browser.
+    #[default]
+    Public,
+    /// A token-mediating backend keeps the refresh token; the browser holds short-lived access tokens (planned).
+    TokenMediating,
+    /// A backend-for-frontend holds every token; the browser holds a session cookie (planned).
+    Bff,
+}
 
 /// Endpoints given explicitly; each one overrides discovery.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointOverrides {
     /// Authorization endpoint.
     pub authorization_endpoint: Option<String>,
@@ -22,7 +49,7 @@ pub struct EndpointOverrides {
     pub jwks_uri: Option<String>,
 }
 
-/// The app's sign-in configuration, read at runtime.
+/// The library's settings: the `auth` section of `config.json`.
 ///
 /// ## Usage
 ///
@@ -42,11 +69,14 @@ pub struct EndpointOverrides {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
+    /// How the app holds its session (only `public` for now).
+    pub mode: AuthMode,
     /// The OpenID provider's issuer identifier.
     pub issuer: String,
     /// The public client's id.
     pub client_id: String,
-    /// Where the IdP sends the person back (default `<app origin>/callback`).
+    /// Where the IdP sends the person back (default `<app origin>/callback`; its path must be
+    /// [`crate::routes::CALLBACK_PATH`], where the callback route is mounted).
     pub redirect_uri: String,
     /// Where the IdP sends the person after sign-out (default `<app origin>/signed-out`).
     pub post_logout_redirect_uri: String,
@@ -54,15 +84,13 @@ pub struct AuthConfig {
     pub scopes: Vec<String>,
     /// Origins that may receive the access token.
     pub api_origins: OriginAllowList,
-    /// Refresh this many seconds before expiry at most (default 300).
+    /// Refresh this many seconds before expiry at most (default [`DEFAULT_REFRESH_BUFFER_SECS`]).
     pub refresh_buffer_secs: u32,
-    /// Clock leeway for ID token times, in seconds (default 60).
+    /// Clock leeway for ID token times, in seconds (default [`DEFAULT_LEEWAY_SECS`]).
     pub id_token_leeway_secs: u32,
     /// Explicit endpoints.
     pub endpoints: EndpointOverrides,
-    /// Base URL of the app's API (used by the reference app's pages).
-    pub api_base_url: Option<String>,
-    /// How long a request may take before it is aborted, in ms (default 15 000).
+    /// How long a request may take before it is aborted, in ms (default [`DEFAULT_REQUEST_TIMEOUT_MS`]).
     pub request_timeout_ms: u32,
     /// The longest session, counted from sign-in, in seconds (default 30 days; 0: no limit).
     pub max_session_age_secs: u32,
@@ -70,14 +98,36 @@ pub struct AuthConfig {
     /// new sign-in (default true).
     pub join_sibling_tabs: bool,
     /// How sign-out ends the session at the provider (default GET, which every provider takes).
-    pub end_session_method: crate::end_session::EndSessionMethod,
+    pub end_session_method: EndSessionMethod,
 }
 
-/// The request timeout when the configuration names none (ms).
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
+/// The whole `config.json`: the library's settings and the app's own.
+///
+/// ## Usage
+///
+/// ```
+/// use oten_auth_core::ConfigFile;
+/// let file = ConfigFile::from_json(r#"{
+///     "_comment": "local",
+///     "auth": {"issuer": "https://account.oten.com", "client_id": "my-spa"},
+///     "app": {"api_base_url": "https://api.example.test"}
+/// }"#).unwrap();
+/// assert_eq!(file.auth.client_id, "my-spa");
+/// assert_eq!(file.app["api_base_url"], "https://api.example.test");
+/// let e = ConfigFile::from_json(r#"{"auth": {"issuer": "https://x.test", "client_id": "c", "scope": []}}"#).unwrap_err();
+/// assert_eq!(e.field(), Some("auth.scope"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFile {
+    /// The library's settings.
+    pub auth: AuthConfig,
+    /// The app's own settings, as written (the library does not look inside).
+    pub app: Map<String, Value>,
+}
 
 /// A configuration that cannot be used; names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The file is not a JSON object.
     #[error("the configuration is not a valid JSON object: {0}")]
@@ -85,8 +135,8 @@ pub enum ConfigError {
     /// A field is missing or wrong.
     #[error("configuration field `{field}`: {reason}")]
     Field {
-        /// The field's name.
-        field: &'static str,
+        /// The field's path (`client_id`, `endpoints.token_endpoint`, `auth.scopes`).
+        field: String,
         /// What is wrong.
         reason: String,
     },
@@ -104,11 +154,27 @@ impl ConfigError {
             ConfigError::NotJson(_) => None,
         }
     }
+
+    /// The same error for a field inside `section`.
+    fn within(self, section: &str) -> Self {
+        match self {
+            ConfigError::Field { field, reason } => ConfigError::Field { field: format!("{section}.{field}"), reason },
+            ConfigError::Unknown(field) => ConfigError::Unknown(format!("{section}.{field}")),
+            other => other,
+        }
+    }
 }
 
-const FIELDS: [&str; 14] = [
+fn field_error(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Field { field: field.into(), reason: reason.into() }
+}
+
+/// The fields of the `auth` section (to point a misplaced one to it).
+const AUTH_FIELDS: &[&str] = &[
+    "mode",
     "issuer",
     "client_id",
+    "client_secret",
     "redirect_uri",
     "post_logout_redirect_uri",
     "scopes",
@@ -116,30 +182,37 @@ const FIELDS: [&str; 14] = [
     "refresh_buffer_secs",
     "id_token_leeway_secs",
     "endpoints",
-    "api_base_url",
     "request_timeout_ms",
     "max_session_age_secs",
     "join_sibling_tabs",
     "end_session_method",
 ];
-const ENDPOINT_FIELDS: [&str; 5] =
-    ["authorization_endpoint", "token_endpoint", "revocation_endpoint", "end_session_endpoint", "jwks_uri"];
 
-fn field_error(field: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Field { field, reason: reason.into() }
-}
-
-fn string(map: &Map<String, Value>, field: &'static str) -> Result<Option<String>, ConfigError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-        Some(Value::String(_)) => Err(field_error(field, "must not be empty")),
-        Some(_) => Err(field_error(field, "must be a string")),
-    }
+/// The library's settings as written; `rest` catches unknown fields and comments.
+#[derive(Deserialize)]
+struct RawAuthConfig {
+    #[serde(default)]
+    mode: Option<AuthMode>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<serde::de::IgnoredAny>,
+    redirect_uri: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    scopes: Option<Vec<String>>,
+    api_origins: Option<Vec<String>>,
+    refresh_buffer_secs: Option<u32>,
+    id_token_leeway_secs: Option<u32>,
+    endpoints: Option<BTreeMap<String, Value>>,
+    request_timeout_ms: Option<u32>,
+    max_session_age_secs: Option<u32>,
+    join_sibling_tabs: Option<bool>,
+    end_session_method: Option<EndSessionMethod>,
+    #[serde(flatten)]
+    rest: BTreeMap<String, Value>,
 }
 
 /// An endpoint URL must be https, or http on a loopback host (local development).
-pub(crate) fn check_endpoint_url(field: &'static str, url: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_endpoint_url(field: &str, url: &str) -> Result<(), ConfigError> {
     let origin = origin_of(url).ok_or_else(|| field_error(field, format!("{url:?} is not an absolute http(s) URL")))?;
     if origin.starts_with("http://") && !is_loopback(&origin) {
         return Err(field_error(field, format!("{url:?} must use https (plain http only on loopback)")));
@@ -147,140 +220,175 @@ pub(crate) fn check_endpoint_url(field: &'static str, url: &str) -> Result<(), C
     Ok(())
 }
 
-fn number(
-    map: &Map<String, Value>,
-    field: &'static str,
+fn in_range(
+    field: &str,
+    value: Option<u32>,
     default: u32,
-    range: (u32, u32),
+    (min, max): (u32, u32),
     unit: &str,
 ) -> Result<u32, ConfigError> {
-    let (min, max) = range;
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => match v.as_u64() {
-            Some(n) if (u64::from(min)..=u64::from(max)).contains(&n) => Ok(n as u32),
-            _ => Err(field_error(field, format!("must be a whole number of {unit} from {min} to {max}"))),
-        },
+    match value {
+        None => Ok(default),
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(_) => Err(field_error(field, format!("must be a whole number of {unit} from {min} to {max}"))),
     }
 }
 
-fn boolean(map: &Map<String, Value>, field: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(field_error(field, "must be true or false")),
+fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() => Err(field_error(field, "must not be empty")),
+        other => Ok(other),
     }
+}
+
+/// Refuses fields that are neither known nor comments (`_…`).
+fn no_unknown(rest: &BTreeMap<String, Value>) -> Result<(), ConfigError> {
+    match rest.keys().find(|k| !k.starts_with('_')) {
+        Some(unknown) => Err(ConfigError::Unknown(unknown.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Deserialises `value`, naming the field of a type error (`client_id: invalid type: integer …`).
+fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if path.is_empty() || path == "." {
+            ConfigError::NotJson(reason)
+        } else {
+            field_error(path, reason)
+        }
+    })
 }
 
 impl AuthConfig {
-    /// Parses and checks `config.json`. Redirect URIs left out are filled by [`AuthConfig::with_app_origin`].
+    /// Parses and checks the library's settings (the `auth` section). Redirect URIs left out are filled by
+    /// [`AuthConfig::with_app_origin`].
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::NotJson(e.to_string()))?;
-        let map = value.as_object().ok_or_else(|| ConfigError::NotJson("expected an object".into()))?;
-        if map.contains_key("client_secret") {
+        Self::from_value(value)
+    }
+
+    fn from_value(value: Value) -> Result<Self, ConfigError> {
+        if !value.is_object() {
+            return Err(ConfigError::NotJson("expected an object".into()));
+        }
+        let raw: RawAuthConfig = parse(value)?;
+        if raw.client_secret.is_some() {
             return Err(field_error("client_secret", "a browser app is a public client and must not have a secret"));
         }
-        if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str()) && !k.starts_with('_')) {
-            return Err(ConfigError::Unknown(unknown.clone()));
+        no_unknown(&raw.rest)?;
+        let mode = raw.mode.unwrap_or_default();
+        if mode != AuthMode::Public {
+            return Err(field_error("mode", "only \"public\" is available in this version"));
         }
-        let issuer = string(map, "issuer")?.ok_or_else(|| field_error("issuer", "is required"))?;
+        let issuer = non_empty("issuer", raw.issuer)?.ok_or_else(|| field_error("issuer", "is required"))?;
         check_endpoint_url("issuer", &issuer)?;
-        let client_id = string(map, "client_id")?.ok_or_else(|| field_error("client_id", "is required"))?;
-        let redirect_uri = string(map, "redirect_uri")?.unwrap_or_default();
+        let client_id =
+            non_empty("client_id", raw.client_id)?.ok_or_else(|| field_error("client_id", "is required"))?;
+        let redirect_uri = non_empty("redirect_uri", raw.redirect_uri)?.unwrap_or_default();
         if !redirect_uri.is_empty() {
             check_endpoint_url("redirect_uri", &redirect_uri)?;
+            let path = redirect_uri.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]));
+            if path.map(|p| p.split(['?', '#']).next().unwrap_or(p)) != Some(CALLBACK_PATH) {
+                return Err(field_error(
+                    "redirect_uri",
+                    format!("its path must be {CALLBACK_PATH}, where the callback route (AuthCallback) is mounted"),
+                ));
+            }
         }
-        let post_logout_redirect_uri = string(map, "post_logout_redirect_uri")?.unwrap_or_default();
+        let post_logout_redirect_uri =
+            non_empty("post_logout_redirect_uri", raw.post_logout_redirect_uri)?.unwrap_or_default();
         if !post_logout_redirect_uri.is_empty() {
             check_endpoint_url("post_logout_redirect_uri", &post_logout_redirect_uri)?;
         }
-        let scopes = match map.get("scopes") {
-            None | Some(Value::Null) => DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|s| match s.as_str() {
-                    Some(s) if !s.is_empty() && !s.contains(' ') => Ok(s.to_owned()),
-                    _ => Err(field_error("scopes", "must be a list of scope names without spaces")),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(field_error("scopes", "must be a list of strings")),
+        let scopes = match raw.scopes {
+            None => DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            Some(scopes) => {
+                if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
+                    return Err(field_error("scopes", "must be a list of scope names without spaces"));
+                }
+                scopes
+            }
         };
         if !scopes.iter().any(|s| s == "openid") {
             return Err(field_error("scopes", "must include \"openid\""));
         }
-        let api_origins = match map.get("api_origins") {
-            None | Some(Value::Null) => OriginAllowList::default(),
-            Some(Value::Array(items)) => {
-                let strings = items
-                    .iter()
-                    .map(|v| v.as_str().ok_or_else(|| field_error("api_origins", "must be a list of strings")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                for origin in &strings {
-                    check_endpoint_url("api_origins", origin)?;
-                }
-                OriginAllowList::new(strings).map_err(|e| field_error("api_origins", e))?
-            }
-            Some(_) => return Err(field_error("api_origins", "must be a list of origins")),
-        };
-        let refresh_buffer_secs = number(map, "refresh_buffer_secs", 300, (0, 3600), "seconds")?;
-        let id_token_leeway_secs = number(map, "id_token_leeway_secs", 60, (0, 600), "seconds")?;
-        let request_timeout_ms =
-            number(map, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, (500, 120_000), "milliseconds")?;
-        let max_session_age_secs = number(
-            map,
-            "max_session_age_secs",
-            crate::manager::DEFAULT_MAX_SESSION_AGE_SECS,
-            (0, 366 * 24 * 3600),
-            "seconds",
-        )?;
-        let join_sibling_tabs = boolean(map, "join_sibling_tabs", true)?;
-        let end_session_method = match string(map, "end_session_method")?.as_deref() {
-            None | Some("get") => crate::end_session::EndSessionMethod::Get,
-            Some("post") => crate::end_session::EndSessionMethod::Post,
-            Some(_) => return Err(field_error("end_session_method", "must be \"get\" or \"post\"")),
-        };
-        let endpoints = match map.get("endpoints") {
-            None | Some(Value::Null) => EndpointOverrides::default(),
-            Some(Value::Object(e)) => {
-                if let Some(unknown) = e.keys().find(|k| !ENDPOINT_FIELDS.contains(&k.as_str())) {
-                    return Err(ConfigError::Unknown(format!("endpoints.{unknown}")));
-                }
-                let get = |field: &'static str| -> Result<Option<String>, ConfigError> {
-                    let v = string(e, field)?;
-                    if let Some(url) = &v {
-                        check_endpoint_url(field, url)?;
-                    }
-                    Ok(v)
-                };
-                EndpointOverrides {
-                    authorization_endpoint: get("authorization_endpoint")?,
-                    token_endpoint: get("token_endpoint")?,
-                    revocation_endpoint: get("revocation_endpoint")?,
-                    end_session_endpoint: get("end_session_endpoint")?,
-                    jwks_uri: get("jwks_uri")?,
-                }
-            }
-            Some(_) => return Err(field_error("endpoints", "must be an object")),
-        };
-        let api_base_url = string(map, "api_base_url")?;
-        if let Some(url) = &api_base_url {
-            check_endpoint_url("api_base_url", url)?;
+        let origins = raw.api_origins.unwrap_or_default();
+        for origin in &origins {
+            check_endpoint_url("api_origins", origin)?;
         }
+        let api_origins = OriginAllowList::new(origins).map_err(|e| field_error("api_origins", e))?;
+        let endpoints = match raw.endpoints {
+            None => EndpointOverrides::default(),
+            Some(map) => {
+                let (known, rest): (BTreeMap<_, _>, BTreeMap<_, _>) = map.into_iter().partition(|(k, _)| {
+                    [
+                        "authorization_endpoint",
+                        "token_endpoint",
+                        "revocation_endpoint",
+                        "end_session_endpoint",
+                        "jwks_uri",
+                    ]
+                    .contains(&k.as_str())
+                });
+                no_unknown(&rest).map_err(|e| e.within("endpoints"))?;
+                let endpoints: EndpointOverrides =
+                    parse(Value::Object(known.into_iter().collect())).map_err(|e| e.within("endpoints"))?;
+                for (field, url) in [
+                    ("authorization_endpoint", &endpoints.authorization_endpoint),
+                    ("token_endpoint", &endpoints.token_endpoint),
+                    ("revocation_endpoint", &endpoints.revocation_endpoint),
+                    ("end_session_endpoint", &endpoints.end_session_endpoint),
+                    ("jwks_uri", &endpoints.jwks_uri),
+                ] {
+                    if let Some(url) = url {
+                        check_endpoint_url(field, url).map_err(|e| e.within("endpoints"))?;
+                    }
+                }
+                endpoints
+            }
+        };
         Ok(Self {
+            mode,
             issuer,
             client_id,
             redirect_uri,
             post_logout_redirect_uri,
             scopes,
             api_origins,
-            refresh_buffer_secs,
-            id_token_leeway_secs,
+            refresh_buffer_secs: in_range(
+                "refresh_buffer_secs",
+                raw.refresh_buffer_secs,
+                DEFAULT_REFRESH_BUFFER_SECS,
+                (0, 3600),
+                "seconds",
+            )?,
+            id_token_leeway_secs: in_range(
+                "id_token_leeway_secs",
+                raw.id_token_leeway_secs,
+                DEFAULT_LEEWAY_SECS as u32,
+                (0, 600),
+                "seconds",
+            )?,
             endpoints,
-            api_base_url,
-            request_timeout_ms,
-            max_session_age_secs,
-            join_sibling_tabs,
-            end_session_method,
+            request_timeout_ms: in_range(
+                "request_timeout_ms",
+                raw.request_timeout_ms,
+                DEFAULT_REQUEST_TIMEOUT_MS,
+                (500, 120_000),
+                "milliseconds",
+            )?,
+            max_session_age_secs: in_range(
+                "max_session_age_secs",
+                raw.max_session_age_secs,
+                crate::manager::DEFAULT_MAX_SESSION_AGE_SECS,
+                (0, 366 * 24 * 3600),
+                "seconds",
+            )?,
+            join_sibling_tabs: raw.join_sibling_tabs.unwrap_or(true),
+            end_session_method: raw.end_session_method.unwrap_or_default(),
         })
     }
 
@@ -288,10 +396,10 @@ impl AuthConfig {
     pub fn with_app_origin(mut self, origin: &str) -> Self {
         let origin = origin.trim_end_matches('/');
         if self.redirect_uri.is_empty() {
-            self.redirect_uri = format!("{origin}/callback");
+            self.redirect_uri = format!("{origin}{CALLBACK_PATH}");
         }
         if self.post_logout_redirect_uri.is_empty() {
-            self.post_logout_redirect_uri = format!("{origin}/signed-out");
+            self.post_logout_redirect_uri = format!("{origin}{SIGNED_OUT_PATH}");
         }
         self
     }
@@ -313,6 +421,42 @@ impl AuthConfig {
     }
 }
 
+impl ConfigFile {
+    /// Parses and checks a whole `config.json`: `auth` (required) and `app` (optional, any JSON object).
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::NotJson(e.to_string()))?;
+        let Value::Object(mut top) = value else { return Err(ConfigError::NotJson("expected an object".into())) };
+        if let Some(unknown) = top.keys().find(|k| !k.starts_with('_') && *k != "auth" && *k != "app") {
+            let hint = match AUTH_FIELDS.contains(&unknown.as_str()) {
+                true => " (the library's settings go under \"auth\")",
+                false => "",
+            };
+            return Err(field_error(unknown.clone(), format!("is not a section of the configuration{hint}")));
+        }
+        let auth = top.remove("auth").ok_or_else(|| field_error("auth", "is required (the library's settings)"))?;
+        let auth = AuthConfig::from_value(auth).map_err(|e| e.within("auth"))?;
+        let app = match top.remove("app") {
+            None => Map::new(),
+            Some(Value::Object(app)) => app,
+            Some(_) => return Err(field_error("app", "must be an object (the app's own settings)")),
+        };
+        Ok(Self { auth, app })
+    }
+
+    /// The app's settings as its own type.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct App { api_base_url: String }
+    /// let file = oten_auth_core::ConfigFile::from_json(
+    ///     r#"{"auth":{"issuer":"https://a.test","client_id":"c"},"app":{"api_base_url":"https://api.test"}}"#).unwrap();
+    /// assert_eq!(file.app_settings::<App>().unwrap().api_base_url, "https://api.test");
+    /// ```
+    pub fn app_settings<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        parse(Value::Object(self.app.clone())).map_err(|e| e.within("app"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,38 +468,39 @@ mod tests {
     #[test]
     fn each_bad_field_is_named() {
         let ok = r#""issuer":"https://account.oten.com","client_id":"c""#;
-        assert_eq!(field_of(r#"{"client_id":"c"}"#).as_deref(), Some("issuer"));
-        assert_eq!(field_of(r#"{"issuer":"http://evil.test","client_id":"c"}"#).as_deref(), Some("issuer"));
-        assert_eq!(field_of(r#"{"issuer":"https://a.test"}"#).as_deref(), Some("client_id"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"scopes":["profile"]}}"#)).as_deref(), Some("scopes"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"api_origins":["not a url"]}}"#)).as_deref(), Some("api_origins"));
-        assert_eq!(
-            field_of(&format!(r#"{{{ok},"api_origins":["http://api.example.test"]}}"#)).as_deref(),
-            Some("api_origins")
-        );
-        assert_eq!(field_of(&format!(r#"{{{ok},"request_timeout_ms":10}}"#)).as_deref(), Some("request_timeout_ms"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"join_sibling_tabs":"yes"}}"#)).as_deref(), Some("join_sibling_tabs"));
-        assert_eq!(
-            field_of(&format!(r#"{{{ok},"end_session_method":"delete"}}"#)).as_deref(),
-            Some("end_session_method")
-        );
-        assert_eq!(
-            field_of(&format!(r#"{{{ok},"max_session_age_secs":1e12}}"#)).as_deref(),
-            Some("max_session_age_secs")
-        );
-        assert_eq!(field_of(&format!(r#"{{{ok},"refresh_buffer_secs":-1}}"#)).as_deref(), Some("refresh_buffer_secs"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"client_secret":"s"}}"#)).as_deref(), Some("client_secret"));
-        assert_eq!(field_of(&format!(r#"{{{ok},"clientid":"s"}}"#)).as_deref(), Some("clientid"));
-        assert_eq!(
-            field_of(&format!(r#"{{{ok},"endpoints":{{"token_endpoint":"ftp://x"}}}}"#)).as_deref(),
-            Some("token_endpoint")
-        );
+        let cases = [
+            (r#"{"client_id":"c"}"#.to_owned(), "issuer"),
+            (r#"{"issuer":"http://evil.test","client_id":"c"}"#.to_owned(), "issuer"),
+            (r#"{"issuer":"https://a.test"}"#.to_owned(), "client_id"),
+            (r#"{"issuer":"https://a.test","client_id":7}"#.to_owned(), "client_id"),
+            (format!(r#"{{{ok},"scopes":["profile"]}}"#), "scopes"),
+            (format!(r#"{{{ok},"scopes":"openid"}}"#), "scopes"),
+            (format!(r#"{{{ok},"api_origins":["not a url"]}}"#), "api_origins"),
+            (format!(r#"{{{ok},"api_origins":["http://api.example.test"]}}"#), "api_origins"),
+            (format!(r#"{{{ok},"api_origins":[5]}}"#), "api_origins[0]"),
+            (format!(r#"{{{ok},"refresh_buffer_secs":-1}}"#), "refresh_buffer_secs"),
+            (format!(r#"{{{ok},"refresh_buffer_secs":3601}}"#), "refresh_buffer_secs"),
+            (format!(r#"{{{ok},"client_secret":"s"}}"#), "client_secret"),
+            (format!(r#"{{{ok},"clientid":"s"}}"#), "clientid"),
+            (format!(r#"{{{ok},"endpoints":{{"token_endpoint":"ftp://x"}}}}"#), "endpoints.token_endpoint"),
+            (format!(r#"{{{ok},"endpoints":{{"tokn_endpoint":"https://x.test"}}}}"#), "endpoints.tokn_endpoint"),
+            (format!(r#"{{{ok},"request_timeout_ms":10}}"#), "request_timeout_ms"),
+            (format!(r#"{{{ok},"join_sibling_tabs":"yes"}}"#), "join_sibling_tabs"),
+            (format!(r#"{{{ok},"max_session_age_secs":1e12}}"#), "max_session_age_secs"),
+            (format!(r#"{{{ok},"end_session_method":"delete"}}"#), "end_session_method"),
+            (format!(r#"{{{ok},"mode":"bff"}}"#), "mode"),
+            (format!(r#"{{{ok},"mode":"hybrid"}}"#), "mode"),
+            (format!(r#"{{{ok},"redirect_uri":"https://app.test/auth/cb"}}"#), "redirect_uri"),
+        ];
+        for (json, field) in cases {
+            assert_eq!(field_of(&json).as_deref(), Some(field), "{json}");
+        }
         assert!(matches!(AuthConfig::from_json("[]"), Err(ConfigError::NotJson(_))));
         assert!(matches!(AuthConfig::from_json(""), Err(ConfigError::NotJson(_))));
     }
 
     #[test]
-    fn loopback_http_is_fine_for_development() {
+    fn loopback_http_is_fine_for_development_and_defaults_fill_in() {
         let c = AuthConfig::from_json(
             r#"{"issuer":"http://127.0.0.1:9000","client_id":"spa-dev","api_origins":["http://127.0.0.1:9001"],"refresh_buffer_secs":30,"_comment":"x"}"#,
         )
@@ -365,6 +510,32 @@ mod tests {
         assert_eq!(c.refresh_buffer_secs, 30);
         assert_eq!(c.id_token_leeway_secs, 60);
         assert_eq!((c.request_timeout_ms, c.max_session_age_secs, c.join_sibling_tabs), (15_000, 2_592_000, true));
+        assert_eq!((c.mode, c.end_session_method), (AuthMode::Public, EndSessionMethod::Get));
         assert!(c.api_origins.allows("http://127.0.0.1:9001/x"));
+    }
+
+    #[test]
+    fn the_file_has_an_auth_and_an_app_section() {
+        let file = |json: &str| ConfigFile::from_json(json);
+        let auth = r#""auth":{"issuer":"https://a.test","client_id":"c"}"#;
+        assert!(file(&format!("{{{auth}}}")).unwrap().app.is_empty());
+        assert_eq!(file(&format!(r#"{{{auth},"app":[]}}"#)).unwrap_err().field(), Some("app"));
+        assert_eq!(file(r#"{"_comment":"x"}"#).unwrap_err().field(), Some("auth"));
+        let old_shape = file(r#"{"issuer":"https://a.test","client_id":"c"}"#).unwrap_err();
+        assert!(old_shape.to_string().contains("go under \"auth\""), "{old_shape}");
+        let flat = file(&format!(r#"{{{auth},"issuer":"https://a.test"}}"#)).unwrap_err();
+        assert!(flat.to_string().contains("go under \"auth\""), "{flat}");
+        assert_eq!(
+            file(r#"{"auth":{"issuer":"https://a.test","client_id":""}}"#).unwrap_err().field(),
+            Some("auth.client_id")
+        );
+        #[derive(Debug, serde::Deserialize)]
+        struct App {
+            #[allow(dead_code)]
+            api_base_url: String,
+        }
+        let wrong =
+            file(&format!(r#"{{{auth},"app":{{"api_base_url":5}}}}"#)).unwrap().app_settings::<App>().unwrap_err();
+        assert_eq!(wrong.field(), Some("app.api_base_url"));
     }
 }

@@ -59,6 +59,7 @@ mod policy;
 mod reauth;
 pub mod request;
 mod return_path;
+pub mod routes;
 mod secret;
 mod siblings;
 mod sign_in;
@@ -73,7 +74,7 @@ pub use authorize::{AuthorizationRequest, PendingAuthorization, SignInOptions, P
 pub use backoff::{backoff_ms, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_SECS};
 pub use callback::{CallbackError, CallbackParams};
 pub use clock::Clock;
-pub use config::{AuthConfig, ConfigError, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
+pub use config::{AuthConfig, AuthMode, ConfigError, ConfigFile, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use crypto::{Crypto, CryptoError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use end_reason::EndReason;
@@ -90,7 +91,7 @@ pub use navigator::{is_auth_route, login_url, Navigator};
 pub use oauth_error::OAuthErrorBody;
 pub use origin::{origin_of, OriginAllowList};
 pub use pending_store::{MemoryPendingStore, PendingStore};
-pub use policy::RefreshPolicy;
+pub use policy::{RefreshPolicy, DEFAULT_REFRESH_BUFFER_SECS};
 pub use reauth::{LoginDecision, ReauthState, REPEAT_WINDOW_MS};
 pub use request::{
     code_exchange_request, refresh_outcome, refresh_request, revocation_request, token_endpoint_outcome,

@@ -30,7 +30,7 @@ pub trait Navigator {
 /// The app's sign-in route with a sanitised return path.
 pub fn login_url(return_to: &str) -> String {
     let safe = crate::sanitize_return_path(return_to);
-    format!("/login?{}", crate::form_encode(&[("return_to", &safe)]))
+    format!("{}?{}", crate::routes::LOGIN_PATH, crate::form_encode(&[("return_to", &safe)]))
 }
 
 /// Whether a path is one of the auth routes, from which nothing ever redirects to sign-in (no loops).
@@ -41,5 +41,5 @@ pub fn login_url(return_to: &str) -> String {
 /// ```
 pub fn is_auth_route(path: &str) -> bool {
     let route = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
-    matches!(route, "/login" | "/callback")
+    route == crate::routes::LOGIN_PATH || route == crate::routes::CALLBACK_PATH
 }

@@ -25,9 +25,12 @@ pub struct RefreshPolicy {
     pub buffer_ms: i64,
 }
 
+/// How long before expiry a token is refreshed by default, at most (seconds); see [`RefreshPolicy`].
+pub const DEFAULT_REFRESH_BUFFER_SECS: u32 = 300;
+
 impl Default for RefreshPolicy {
     fn default() -> Self {
-        Self { buffer_ms: 5 * 60 * 1000 }
+        Self::with_buffer_secs(DEFAULT_REFRESH_BUFFER_SECS)
     }
 }
 

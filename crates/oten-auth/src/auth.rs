@@ -175,7 +175,9 @@ impl Auth {
         remove_stale_pending(now);
         // The callback page completes a sign-in of its own: it joins no sibling's session.
         let path = self.inner.navigator.current_path();
-        if path.split(['?', '#']).next() == Some("/callback") && !self.inner.manager.is_signed_in() {
+        if path.split(['?', '#']).next() == Some(oten_auth_core::routes::CALLBACK_PATH)
+            && !self.inner.manager.is_signed_in()
+        {
             return;
         }
         // Records of sessions older than the maximum age go (never one with a presentation marker); without a

@@ -1,9 +1,11 @@
 //! Route components: `<RequireAuth>`, `<LoginRedirect>` for `/login`, `<AuthCallback>` for `/callback`.
 
-use crate::context::{use_auth, AuthStatus};
+use crate::context::use_auth;
+use crate::use_auth::AuthStatus;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use oten_auth_core::routes::{CALLBACK_PATH, LOGIN_PATH};
 use oten_auth_core::{login_url, sanitize_return_path, LoginDecision};
 
 /// Shows its children only to a signed-in person. A signed-out person is sent to
@@ -44,7 +46,7 @@ pub fn RequireAuth(
     let children = StoredValue::new(children);
     move || match auth.status.get() {
         AuthStatus::SignedIn => children.read_value()().into_any(),
-        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason/> }.into_any(),
+        AuthStatus::Unavailable(reason) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),
         AuthStatus::SigningOut => {
             view! { <p class="auth-loading" data-testid="auth-signing-out">"Signing you out…"</p> }.into_any()
         }
@@ -94,7 +96,7 @@ pub fn LoginRedirect() -> impl IntoView {
     Effect::new(move |_| match auth.status.get() {
         AuthStatus::SignedIn => navigate(&return_to(), NavigateOptions { replace: true, ..Default::default() }),
         AuthStatus::SignedOut if !started.get_value() => {
-            let Some(session) = auth.auth() else { return };
+            let Some(session) = auth.session() else { return };
             let now = session.login_decision();
             if now == LoginDecision::SignIn {
                 started.set_value(true);
@@ -110,7 +112,7 @@ pub fn LoginRedirect() -> impl IntoView {
         auth.login(&return_to());
     };
     move || match (auth.status.get(), decision.get(), auth.last_error.get()) {
-        (AuthStatus::Unavailable(reason), _, _) => view! { <AuthProblem message=reason/> }.into_any(),
+        (AuthStatus::Unavailable(reason), _, _) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),
         (AuthStatus::SignedOut, Some(LoginDecision::Explain(reason)), _) => view! {
             <section class="auth-ended" role="alert" data-testid="session-ended">
                 <h2>"Your session has ended"</h2>
@@ -136,7 +138,7 @@ pub fn LoginRedirect() -> impl IntoView {
             </section>
         }
         .into_any(),
-        (_, _, Some(e)) => view! { <AuthProblem message=e/> }.into_any(),
+        (_, _, Some(e)) => view! { <AuthProblem message=e.to_string()/> }.into_any(),
         _ => view! { <p class="auth-loading" data-testid="auth-redirecting">"Taking you to sign in…"</p> }.into_any(),
     }
 }
@@ -151,7 +153,7 @@ pub fn AuthCallback() -> impl IntoView {
     // Read the raw query, then take `code` and `state` out of the address bar and history at once, even if
     // sign-in turns out to be unavailable.
     let query = window().location().search().unwrap_or_default();
-    crate::browser_navigator::replace_url("/callback");
+    crate::browser_navigator::replace_url(CALLBACK_PATH);
     let error = RwSignal::new(None::<String>);
     let started = StoredValue::new(false);
     Effect::new(move |_| {
@@ -159,7 +161,7 @@ pub fn AuthCallback() -> impl IntoView {
             return;
         }
         started.set_value(true);
-        let (Some(session), query, navigate) = (auth.auth(), query.clone(), navigate.clone()) else { return };
+        let (Some(session), query, navigate) = (auth.session(), query.clone(), navigate.clone()) else { return };
         leptos::task::spawn_local(async move {
             match session.handle_callback(&query).await {
                 Ok(return_to) => navigate(&return_to, NavigateOptions { replace: true, ..Default::default() }),
@@ -168,7 +170,7 @@ pub fn AuthCallback() -> impl IntoView {
         });
     });
     move || match (auth.status.get(), error.get()) {
-        (AuthStatus::Unavailable(reason), _) => view! { <AuthProblem message=reason/> }.into_any(),
+        (AuthStatus::Unavailable(reason), _) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),
         (_, Some(message)) => view! { <AuthProblem message/> }.into_any(),
         _ => view! { <p class="auth-loading" data-testid="auth-completing">"Completing sign-in…"</p> }.into_any(),
     }
@@ -185,7 +187,7 @@ pub fn AuthProblem(
         <section class="auth-problem" role="alert" data-testid="auth-error">
             <h2>"Sign-in problem"</h2>
             <p data-testid="auth-error-message">{message}</p>
-            <a href="/login" rel="external" class="button" data-testid="sign-in-again">"Sign in again"</a>
+            <a href=LOGIN_PATH rel="external" class="button" data-testid="sign-in-again">"Sign in again"</a>
         </section>
     }
 }

@@ -1,10 +1,11 @@
 //! Loading `config.json` at runtime, so one build serves every environment.
 
 use crate::browser_navigator::current_origin;
-use oten_auth_core::{AuthConfig, ConfigError, HttpRequest, Method, Transport};
+use oten_auth_core::{ConfigError, ConfigFile, HttpRequest, Method, Transport};
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigLoadError {
     /// The file could not be fetched.
     #[error("could not load {url}: {reason}")]
@@ -24,8 +25,8 @@ pub enum ConfigLoadError {
     },
 }
 
-/// Fetches and checks the configuration at `url` (usually `/config.json`), filling the redirect URIs from
-/// the page's origin when they are left out.
+/// Fetches and checks the configuration file at `url` (usually `/config.json`): the library's settings (`auth`, with
+/// the redirect URIs filled from the page's origin when they are left out) and the app's own (`app`).
 ///
 /// ## Usage
 ///
@@ -33,12 +34,12 @@ pub enum ConfigLoadError {
 /// # async fn demo() {
 /// use oten_auth::{load_config, FetchTransport};
 /// match load_config("/config.json", &FetchTransport::default()).await {
-///     Ok(config) => { let _ = config.issuer; }
-///     Err(e) => { let _ = e.to_string(); } // "…/config.json is invalid: configuration field `issuer`: is required"
+///     Ok(file) => { let _ = file.auth.issuer; }
+///     Err(e) => { let _ = e.to_string(); } // "…/config.json is invalid: configuration field `auth.issuer`: is required"
 /// }
 /// # }
 /// ```
-pub async fn load_config(url: &str, transport: &dyn Transport) -> Result<AuthConfig, ConfigLoadError> {
+pub async fn load_config(url: &str, transport: &dyn Transport) -> Result<ConfigFile, ConfigLoadError> {
     let origin = current_origin();
     let absolute = if url.starts_with('/') { format!("{origin}{url}") } else { url.to_owned() };
     let fetch_error = |reason: String| ConfigLoadError::Fetch { url: url.to_owned(), reason };
@@ -49,7 +50,7 @@ pub async fn load_config(url: &str, transport: &dyn Transport) -> Result<AuthCon
     if !response.is_success() {
         return Err(fetch_error(format!("HTTP {}", response.status)));
     }
-    AuthConfig::from_json(&response.body)
-        .map(|c| c.with_app_origin(&origin))
+    ConfigFile::from_json(&response.body)
+        .map(|file| ConfigFile { auth: file.auth.with_app_origin(&origin), app: file.app })
         .map_err(|error| ConfigLoadError::Invalid { url: url.to_owned(), error })
 }

@@ -5,114 +5,115 @@ use crate::browser_siblings::BrowserSiblings;
 use crate::config_loader::load_config;
 use crate::fetch_transport::FetchTransport;
 use crate::scheduler::{start_background_refresh, BackgroundRefresh};
+use crate::use_auth::{AuthStatus, AuthUnavailable, LastError, UseAuth, Writers};
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
-use oten_auth_core::{ApiClient, AuthConfig, MetricsSnapshot, SessionEvent, Subscription};
+use oten_auth_core::{
+    AuthConfig, ConfigFile, MetricsSink, MetricsSnapshot, Navigator, SessionEvent, Subscription, TokenStore, Transport,
+};
+use serde_json::Map;
 use std::rc::Rc;
 
-/// Where the session stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthStatus {
-    /// The configuration, the provider's metadata or the stored session are being loaded.
-    Loading,
-    /// No session.
-    SignedOut,
-    /// A session (its access token may be due; the client refreshes it).
-    SignedIn,
-    /// Sign-out is under way (revocation, then the IdP's end-session page); guards wait instead of
-    /// starting a new sign-in.
-    SigningOut,
-    /// Sign-in cannot work: the configuration or the provider's metadata is unusable. The text says why.
-    Unavailable(String),
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// Given in code.
+    Value(Box<ConfigFile>),
+    /// Fetched at runtime from this URL (usually `/config.json`): one build for every environment.
+    Url(String),
 }
 
-/// The handle `use_auth()` returns: signals to read and actions to call. `Copy`, so it moves into closures freely.
+impl From<AuthConfig> for ConfigSource {
+    fn from(auth: AuthConfig) -> Self {
+        ConfigSource::Value(Box::new(ConfigFile { auth, app: Map::new() }))
+    }
+}
+
+impl From<ConfigFile> for ConfigSource {
+    fn from(file: ConfigFile) -> Self {
+        ConfigSource::Value(Box::new(file))
+    }
+}
+
+impl From<&str> for ConfigSource {
+    fn from(url: &str) -> Self {
+        ConfigSource::Url(url.to_owned())
+    }
+}
+
+/// What [`provide_auth_with_options`] may change. Every part not given is the browser's own.
 ///
 /// ## Usage
 ///
 /// ```no_run
-/// use leptos::prelude::*;
-/// use oten_auth::use_auth;
-///
-/// #[component]
-/// fn Greeting() -> impl IntoView {
-///     let auth = use_auth();
-///     view! {
-///         <Show when=move || auth.is_signed_in() fallback=move || view! {
-///             <button on:click=move |_| auth.login("/")>"Sign in"</button>
-///         }>
-///             <p>"Hello, " {move || auth.user.get().and_then(|u| u.name).unwrap_or_default()}</p>
-///             <button on:click=move |_| auth.logout()>"Sign out"</button>
-///         </Show>
-///     }
-/// }
+/// use std::rc::Rc;
+/// use oten_auth::ProvideAuthOptions;
+/// let options = ProvideAuthOptions::default()
+///     .store(Rc::new(oten_auth_core::MemoryStore::default())) // a session that lives in memory only
+///     .metrics_sink(Rc::new(|event: &oten_auth_core::MetricEvent| { let _ = event; }))
+///     .background_refresh(false);
+/// # let _ = options;
 /// ```
-#[derive(Clone, Copy)]
-pub struct UseAuth {
-    /// Where the session stands.
-    pub status: Signal<AuthStatus>,
-    /// The signed-in person (from the validated ID token).
-    pub user: Signal<Option<IdTokenClaims>>,
-    /// When the access token expires (ms since epoch).
-    pub expires_at: Signal<Option<i64>>,
-    /// Whether a refresh is in flight.
-    pub refreshing: Signal<bool>,
-    /// The last error worth showing (a failed refresh, a session that ended), as text.
-    pub last_error: Signal<Option<String>>,
-    /// The metrics, updated on every event.
-    pub metrics: Signal<MetricsSnapshot>,
-    auth: StoredValue<Option<Auth>, LocalStorage>,
-    writers: Writers,
+#[must_use]
+pub struct ProvideAuthOptions {
+    store: Option<Rc<dyn TokenStore>>,
+    transport: Option<Rc<dyn Transport>>,
+    navigator: Option<Rc<dyn Navigator>>,
+    metrics_sink: Option<Rc<dyn MetricsSink>>,
+    background_refresh: bool,
+    coordinate_tabs: bool,
 }
 
-#[derive(Clone, Copy)]
-struct Writers {
-    status: RwSignal<AuthStatus>,
-    user: RwSignal<Option<IdTokenClaims>>,
-    expires_at: RwSignal<Option<i64>>,
-    refreshing: RwSignal<bool>,
-    last_error: RwSignal<Option<String>>,
-    metrics: RwSignal<MetricsSnapshot>,
-    signing_out: RwSignal<bool>,
+impl Default for ProvideAuthOptions {
+    fn default() -> Self {
+        Self {
+            store: None,
+            transport: None,
+            navigator: None,
+            metrics_sink: None,
+            background_refresh: true,
+            coordinate_tabs: true,
+        }
+    }
 }
 
-impl UseAuth {
-    /// Whether there is a session (reactive).
-    pub fn is_signed_in(&self) -> bool {
-        self.status.get() == AuthStatus::SignedIn
+impl ProvideAuthOptions {
+    /// Where tokens are kept (default: sessionStorage).
+    pub fn store(mut self, store: Rc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
-    /// The session, once loaded.
-    pub fn auth(&self) -> Option<Auth> {
-        self.auth.get_value()
+    /// How requests are sent (default: `fetch` with the configured timeout).
+    pub fn transport(mut self, transport: Rc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
     }
 
-    /// The authenticated API client, once loaded.
-    pub fn client(&self) -> Option<ApiClient> {
-        self.auth().map(|a| a.client().clone())
+    /// How the browser is moved (default: `window.location`).
+    pub fn navigator(mut self, navigator: Rc<dyn Navigator>) -> Self {
+        self.navigator = Some(navigator);
+        self
     }
 
-    /// Starts a sign-in that comes back to `return_to` (a same-origin path; anything else becomes `/`). A session
-    /// this tab holds is signed out and revoked first (see [`Auth::login`]).
-    pub fn login(&self, return_to: &str) {
-        let (Some(auth), return_to) = (self.auth(), return_to.to_owned()) else { return };
-        let last_error = self.writers.last_error;
-        last_error.try_set(None);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = auth.login(&return_to).await {
-                last_error.try_set(Some(e.to_string()));
-            }
-        });
+    /// Receives every metric event (to forward to analytics).
+    pub fn metrics_sink(mut self, sink: Rc<dyn MetricsSink>) -> Self {
+        self.metrics_sink = Some(sink);
+        self
     }
 
-    /// Signs out: local session cleared, tokens revoked at the IdP, IdP session ended.
-    pub fn logout(&self) {
-        let Some(auth) = self.auth() else { return };
-        self.writers.signing_out.try_set(true);
-        self.writers.status.try_set(AuthStatus::SigningOut);
-        leptos::task::spawn_local(async move {
-            auth.logout().await;
-        });
+    /// Whether tokens are refreshed in the background ahead of expiry (default: yes). Without it, refreshes happen
+    /// on demand only.
+    pub fn background_refresh(mut self, on: bool) -> Self {
+        self.background_refresh = on;
+        self
+    }
+
+    /// Whether this tab coordinates with its sibling tabs (default: yes). Off only for a session that no other tab
+    /// can hold (an in-memory store, for instance).
+    pub fn coordinate_tabs(mut self, on: bool) -> Self {
+        self.coordinate_tabs = on;
+        self
     }
 }
 
@@ -127,23 +128,82 @@ impl UseAuth {
 /// # let _ = auth; }
 /// ```
 pub fn provide_auth(config: AuthConfig) -> UseAuth {
-    provide(async move { Ok(config) })
+    provide_auth_with_options(config, ProvideAuthOptions::default())
 }
 
-/// Like [`provide_auth`], with the configuration fetched from `url` at runtime (one build for every
+/// Like [`provide_auth`], with the configuration file fetched from `url` at runtime (one build for every
 /// environment). A missing or invalid file gives [`AuthStatus::Unavailable`] naming the field.
+///
+/// ```no_run
+/// let auth = oten_auth::provide_auth_from_url("/config.json");
+/// # let _ = auth;
+/// ```
 pub fn provide_auth_from_url(url: &str) -> UseAuth {
-    let url = url.to_owned();
-    provide(async move { load_config(&url, &FetchTransport::default()).await.map_err(|e| e.to_string()) })
+    provide_auth_with_options(url, ProvideAuthOptions::default())
+}
+
+/// The general form: a configuration (a value, or a URL to fetch it from) and [`ProvideAuthOptions`].
+///
+/// ```no_run
+/// use oten_auth::{provide_auth_with_options, ProvideAuthOptions};
+/// let auth = provide_auth_with_options("/config.json", ProvideAuthOptions::default().background_refresh(false));
+/// # let _ = auth;
+/// ```
+pub fn provide_auth_with_options(source: impl Into<ConfigSource>, options: ProvideAuthOptions) -> UseAuth {
+    let source = source.into();
+    provide(
+        async move {
+            match source {
+                ConfigSource::Value(file) => Ok(*file),
+                ConfigSource::Url(url) => {
+                    load_config(&url, &FetchTransport::default()).await.map_err(AuthUnavailable::Config)
+                }
+            }
+        },
+        options,
+    )
 }
 
 /// The handle provided by [`provide_auth`].
 ///
 /// # Panics
 ///
-/// When no ancestor called [`provide_auth`] (a programming error, reported at once).
+/// When no ancestor called [`provide_auth`] (a programming error, reported at once); [`try_use_auth`] does not.
 pub fn use_auth() -> UseAuth {
     use_context::<UseAuth>().expect("use_auth() needs provide_auth() in an ancestor component")
+}
+
+/// The handle provided by [`provide_auth`], or `None` outside it.
+///
+/// ```no_run
+/// let signed_in = oten_auth::try_use_auth().is_some_and(|auth| auth.is_signed_in());
+/// # let _ = signed_in;
+/// ```
+pub fn try_use_auth() -> Option<UseAuth> {
+    use_context::<UseAuth>()
+}
+
+/// The signed-in person, for components under `<RequireAuth>`: a user, not an `Option`. It never panics; when the
+/// session ends (another tab can end it) it keeps the last user until the guard unmounts the component.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// #[component]
+/// fn Greeting() -> impl IntoView {
+///     let user = oten_auth::use_user();
+///     view! { <p>"Hello, " {move || user.get().name.unwrap_or_default()}</p> }
+/// }
+/// ```
+pub fn use_user() -> Signal<IdTokenClaims> {
+    let auth = try_use_auth();
+    let last = StoredValue::new(None::<IdTokenClaims>);
+    Signal::derive(move || {
+        let current = auth.and_then(|a| a.user.get());
+        if let Some(user) = &current {
+            last.set_value(Some(user.clone()));
+        }
+        current.or_else(|| last.get_value()).unwrap_or_else(|| IdTokenClaims::new(""))
+    })
 }
 
 thread_local! {
@@ -151,37 +211,45 @@ thread_local! {
     static PROVIDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Why a second `provide_auth` on one page is refused.
-pub const PROVIDED_TWICE: &str = "provide_auth() was called a second time on this page; call it once, at the root, \
-and use use_auth() below it (two providers would run two token managers over the same stored session)";
-
-fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>> + 'static) -> UseAuth {
+fn new_handle(app: Map<String, serde_json::Value>) -> UseAuth {
     let w = Writers {
         status: RwSignal::new(AuthStatus::Loading),
         user: RwSignal::new(None),
+        scopes: RwSignal::new(Vec::new()),
         expires_at: RwSignal::new(None),
         refreshing: RwSignal::new(false),
         last_error: RwSignal::new(None),
         metrics: RwSignal::new(MetricsSnapshot::default()),
         signing_out: RwSignal::new(false),
     };
-    let handle = UseAuth {
+    UseAuth {
         status: w.status.into(),
         user: w.user.into(),
+        scopes: w.scopes.into(),
         expires_at: w.expires_at.into(),
         refreshing: w.refreshing.into(),
         last_error: w.last_error.into(),
         metrics: w.metrics.into(),
-        auth: StoredValue::new_local(None),
+        session: RwSignal::new_local(None),
+        app: StoredValue::new(app),
+        waiters: StoredValue::new_local(Vec::new()),
         writers: w,
-    };
+    }
+}
+
+fn provide(
+    config: impl std::future::Future<Output = Result<ConfigFile, AuthUnavailable>> + 'static,
+    options: ProvideAuthOptions,
+) -> UseAuth {
+    let handle = new_handle(Map::new());
+    let w = handle.writers;
     provide_context(handle);
     if PROVIDED.with(|p| p.replace(true)) {
-        w.status.set(AuthStatus::Unavailable(PROVIDED_TWICE.into()));
+        w.status.set(AuthStatus::Unavailable(AuthUnavailable::ProvidedTwice));
         return handle;
     }
     // What must stop when the owner is disposed: the background check, the manager's listener, the siblings.
-    let running = StoredValue::new_local(None::<(BackgroundRefresh, Auth, Subscription)>);
+    let running = StoredValue::new_local(None::<(Option<BackgroundRefresh>, Auth, Subscription)>);
     on_cleanup(move || {
         PROVIDED.with(|p| p.set(false));
         if let Some(Some((background, auth, subscription))) = running.try_update_value(Option::take) {
@@ -193,38 +261,56 @@ fn provide(config: impl std::future::Future<Output = Result<AuthConfig, String>>
         }
     });
     leptos::task::spawn_local(async move {
-        let config = match config.await {
-            Ok(c) => c,
+        let file = match config.await {
+            Ok(file) => file,
             Err(e) => {
                 w.status.try_set(AuthStatus::Unavailable(e));
+                handle.wake_waiters();
                 return;
             }
         };
-        let siblings = BrowserSiblings::connect(&config.client_id).await;
-        let parts = AuthParts::for_config(&config, Some(siblings));
-        match Auth::connect_with(config, parts).await {
-            // The owner may be gone by now (a remount): then nothing is started.
-            Ok(auth) if handle.auth.try_set_value(Some(auth.clone())).is_none() => {
-                let subscription = wire(&auth, w);
-                auth.start().await;
-                sync(&auth, w);
-                let background = start_background_refresh(auth.clone());
-                if running.try_set_value(Some((background, auth.clone(), subscription))).is_some() {
-                    auth.manager().unsubscribe(subscription);
-                    if let Some(siblings) = auth.siblings() {
-                        siblings.stop();
-                    }
-                }
-            }
-            // Unmounted while connecting: nothing may keep listening to the siblings.
-            Ok(auth) => {
-                if let Some(siblings) = auth.siblings() {
-                    siblings.stop();
-                }
-            }
+        handle.app.try_set_value(file.app);
+        let config = file.auth;
+        let siblings = match options.coordinate_tabs {
+            true => Some(BrowserSiblings::connect(&config.client_id).await),
+            false => None,
+        };
+        let mut parts = AuthParts::for_config(&config, siblings);
+        if let Some(store) = options.store {
+            parts.store = store;
+        }
+        if let Some(transport) = options.transport {
+            parts.transport = transport;
+        }
+        if let Some(navigator) = options.navigator {
+            parts.navigator = navigator;
+        }
+        if let Some(sink) = options.metrics_sink {
+            parts.metrics.add_sink(sink);
+        }
+        let auth = match Auth::connect_with(config, parts).await {
+            Ok(auth) => auth,
             Err(e) => {
-                w.status.try_set(AuthStatus::Unavailable(e.to_string()));
+                w.status.try_set(AuthStatus::Unavailable(AuthUnavailable::Provider(e)));
+                handle.wake_waiters();
+                return;
             }
+        };
+        let subscription = wire(&auth, w);
+        auth.start().await;
+        // The owner may be gone by now (an unmount): then nothing keeps running.
+        if handle.session.try_set(Some(auth.clone())).is_some() {
+            auth.manager().unsubscribe(subscription);
+            if let Some(siblings) = auth.siblings() {
+                siblings.stop();
+            }
+            return;
+        }
+        sync(&auth, w);
+        let background = options.background_refresh.then(|| start_background_refresh(auth.clone()));
+        handle.wake_waiters();
+        if running.try_set_value(Some((background, auth.clone(), subscription))).is_some() {
+            auth.manager().unsubscribe(subscription);
         }
     });
     handle
@@ -239,6 +325,13 @@ fn sync(auth: &Auth, w: Writers) {
     };
     w.status.try_set(status);
     w.user.try_set(tokens.as_ref().and_then(|t| t.user.clone()));
+    w.scopes.try_set(
+        tokens
+            .as_ref()
+            .and_then(|t| t.scope.as_deref())
+            .map(|s| s.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
+    );
     w.expires_at.try_set(tokens.as_ref().map(|t| t.expires_at));
     w.refreshing.try_set(auth.manager().is_refreshing());
 }
@@ -248,10 +341,10 @@ fn wire(auth: &Auth, w: Writers) -> Subscription {
     let subscription = auth.manager().subscribe(move |event| {
         match event {
             SessionEvent::RefreshFailed(e) | SessionEvent::Ended(e) => {
-                w.last_error.try_set(Some(e.to_string()));
+                w.last_error.try_set(Some(LastError::Session(e.clone())));
             }
             SessionEvent::StoreFailed(e) => {
-                w.last_error.try_set(Some(e.to_string()));
+                w.last_error.try_set(Some(LastError::Storage(e.clone())));
             }
             SessionEvent::SignedIn | SessionEvent::Refreshed | SessionEvent::Adopted | SessionEvent::SignedOut => {
                 w.last_error.try_set(None);

@@ -8,8 +8,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials, RequestRedirect, ResponseType};
 
-/// Default time a request may take before it is aborted.
-pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
+/// Default time a request may take before it is aborted (the configuration's default).
+pub const DEFAULT_TIMEOUT_MS: u32 = oten_auth_core::DEFAULT_REQUEST_TIMEOUT_MS;
 
 /// Sends [`HttpRequest`]s with `fetch`.
 ///

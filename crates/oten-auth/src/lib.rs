@@ -6,33 +6,44 @@
 //!
 //! ## Usage
 //!
+//! Provide the session once at the root, mount the library's routes at its paths ([`core::routes`]), guard
+//! protected pages, and call the API like the Leptos `fetch` example: the handle waits for the session, adds the
+//! token, refreshes it and retries once after a 401.
+//!
 //! ```no_run
 //! use leptos::prelude::*;
-//! use leptos_router::{components::{Route, Router, Routes}, path};
+//! use leptos_router::{components::{Route, Router, Routes}, path, StaticSegment};
+//! use oten_auth::core::routes::{CALLBACK_SEGMENT, LOGIN_SEGMENT};
 //! use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, RequireAuth};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
-//!     provide_auth_from_url("/config.json"); // issuer, client_id, api_origins, …
+//!     provide_auth_from_url("/config.json"); // {"auth": {issuer, client_id, api_origins, …}, "app": {…}}
 //!     view! {
 //!         <Router>
 //!             <Routes fallback=|| "Not found">
-//!                 <Route path=path!("/login") view=LoginRedirect/>
-//!                 <Route path=path!("/callback") view=AuthCallback/>
+//!                 <Route path=StaticSegment(LOGIN_SEGMENT) view=LoginRedirect/>
+//!                 <Route path=StaticSegment(CALLBACK_SEGMENT) view=AuthCallback/>
 //!                 <Route path=path!("/profile") view=|| view! { <RequireAuth><Profile/></RequireAuth> }/>
 //!             </Routes>
 //!         </Router>
 //!     }
 //! }
 //!
+//! #[derive(Clone, serde::Deserialize)]
+//! struct Me { name: String }
+//!
 //! #[component]
 //! fn Profile() -> impl IntoView {
 //!     let auth = use_auth();
-//!     let profile = LocalResource::new(move || async move {
-//!         let client = auth.client()?;
-//!         client.get_json::<serde_json::Value>("http://127.0.0.1:9001/api/user/profile").await.ok()
-//!     });
-//!     view! { <pre>{move || profile.get().flatten().map(|p| p.to_string())}</pre> }
+//!     let me = LocalResource::new(move || auth.get_json::<Me>("https://api.example.test/me"));
+//!     view! {
+//!         <Suspense fallback=|| "Loading…">
+//!             <ErrorBoundary fallback=|_| "Could not load your profile">
+//!                 {move || Suspend::new(async move { me.await.map(|me| me.name) })}
+//!             </ErrorBoundary>
+//!         </Suspense>
+//!     }
 //! }
 //! ```
 #![warn(missing_docs)]
@@ -56,6 +67,7 @@ mod reauth_store;
 mod session_store;
 mod sign_out;
 mod tab_identity;
+mod use_auth;
 mod web_locks;
 
 pub use oten_auth_core as core;
@@ -67,7 +79,10 @@ pub use browser_runtime::BrowserRuntime;
 pub use browser_siblings::{BrowserSiblings, CHANNEL_PREFIX, REFRESH_LOCK_PREFIX};
 pub use components::{AuthCallback, AuthProblem, LoginRedirect, RequireAuth};
 pub use config_loader::{load_config, ConfigLoadError};
-pub use context::{provide_auth, provide_auth_from_url, use_auth, AuthStatus, UseAuth, PROVIDED_TWICE};
+pub use context::{
+    provide_auth, provide_auth_from_url, provide_auth_with_options, try_use_auth, use_auth, use_user, ConfigSource,
+    ProvideAuthOptions,
+};
 pub use fetch_transport::{FetchTransport, DEFAULT_TIMEOUT_MS};
 pub use pending::{remove_stale_pending, save_pending, take_pending, SessionPendingStore, PENDING_KEY};
 pub use provider::{load_metadata, DISCOVERY_KEY};
@@ -75,3 +90,4 @@ pub use reauth_store::{load_reauth, REAUTH_KEY};
 pub use session_store::{SessionStorageStore, TOKENS_KEY};
 pub use sign_out::end_idp_session;
 pub use tab_identity::{claim_tab_identity, TabIdentity, TAB_KEY};
+pub use use_auth::{AppSettingsError, AuthStatus, AuthUnavailable, LastError, UseAuth};

@@ -118,6 +118,44 @@ pub struct IdTokenClaims {
     pub acr: Option<String>,
 }
 
+impl IdTokenClaims {
+    /// Claims with only a subject: a person to show in tests and previews (nothing else is released).
+    ///
+    /// ```
+    /// use oten_auth_core::id_token::IdTokenClaims;
+    /// let alice = IdTokenClaims::new("u1").with_name("Alice").with_email("alice@example.test");
+    /// assert_eq!(alice.name.as_deref(), Some("Alice"));
+    /// ```
+    pub fn new(sub: impl Into<String>) -> Self {
+        Self {
+            sub: sub.into(),
+            name: None,
+            email: None,
+            email_verified: None,
+            preferred_username: None,
+            exp: 0,
+            iat: 0,
+            auth_time: None,
+            acr: None,
+        }
+    }
+
+    /// The same claims with a full name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The same claims with a verified email address.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self.email_verified = Some(true);
+        self
+    }
+}
+
 /// Validates the claims of a signature-verified ID token against `expect`:
 /// `iss` exact; `aud` (string or array) contains `client_id`; `azp` required with several audiences and, when
 /// present, equal to `client_id`; `now < exp + leeway`; `iat <= now + leeway`; `nbf <= now + leeway` if

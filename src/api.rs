@@ -1,0 +1,46 @@
+//! The API this app calls, as typed functions: each one waits for the session, sends the request through the
+//! authenticated client and reads the answer. Pages call these and never build a URL or touch a token.
+
+use oten_auth::core::ApiError;
+use oten_auth::{AppSettingsError, UseAuth};
+use serde::Deserialize;
+
+/// The app's own settings: the `app` section of `config.json`.
+#[derive(Debug, Clone, Deserialize)]
+struct AppSettings {
+    /// Where the API lives (`http://127.0.0.1:9001` locally).
+    api_base_url: String,
+}
+
+/// Why an API call failed, for the page to show.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    /// Sign-in is unavailable or `config.json` has no usable `app.api_base_url` (the message names the field).
+    #[error(transparent)]
+    Settings(#[from] AppSettingsError),
+    /// The call failed (session, network, status, data); the message is readable as it is.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// The API's profile of the signed-in person.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Profile {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// A few words about the person.
+    #[serde(default)]
+    pub bio: String,
+}
+
+/// `GET /api/user/profile`.
+pub async fn profile(auth: UseAuth) -> Result<Profile, AppError> {
+    Ok(auth.get_json(url(auth, "/api/user/profile").await?).await?)
+}
+
+async fn url(auth: UseAuth, path: &str) -> Result<String, AppError> {
+    let settings = auth.app_settings::<AppSettings>().await?;
+    Ok(format!("{}{path}", settings.api_base_url.trim_end_matches('/')))
+}
