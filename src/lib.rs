@@ -8,6 +8,8 @@ mod api;
 mod app;
 mod pages;
 mod panic_hook;
+#[cfg(test)]
+mod test_support;
 
 pub use app::App;
 pub use panic_hook::install_panic_hook;

@@ -316,6 +316,24 @@ fn provide(
     handle
 }
 
+/// Provides a session that is ready at once (the test kit's): no configuration to load, no siblings, no
+/// background refresh; it stops when the owner is disposed.
+#[cfg(feature = "testing")]
+pub(crate) fn provide_ready(auth: Auth, app: Map<String, serde_json::Value>) -> UseAuth {
+    let handle = new_handle(app);
+    provide_context(handle);
+    let subscription = wire(&auth, handle.writers);
+    handle.session.set(Some(auth.clone()));
+    sync(&auth, handle.writers);
+    let running = StoredValue::new_local(Some(auth));
+    on_cleanup(move || {
+        if let Some(Some(auth)) = running.try_update_value(Option::take) {
+            auth.manager().unsubscribe(subscription);
+        }
+    });
+    handle
+}
+
 fn sync(auth: &Auth, w: Writers) {
     let tokens = auth.manager().tokens();
     let status = match (&tokens, w.signing_out.try_get_untracked().unwrap_or(false)) {

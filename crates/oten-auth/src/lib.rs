@@ -46,9 +46,13 @@
 //!     }
 //! }
 //! ```
+//!
+//! Tests of an embedding app render these pages with no IdP: see `testing` (feature `testing`).
 #![warn(missing_docs)]
 
 pub mod scheduler;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod webcrypto;
 
 mod auth;
