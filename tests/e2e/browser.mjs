@@ -62,7 +62,8 @@ export const openPage = async (browser, t) => {
     }
     await context.close();
     if (pageErrors.length) {
-      throw new Error(`page errors:\n${pageErrors.map((e) => `  ${e.stack ?? e}`).join('\n')}`);
+      const errors = consoleMessages.filter((m) => m.type === 'error').slice(-5).map((m) => `  console: ${m.text} (${m.url})`);
+      throw new Error(`page errors:\n${[...pageErrors.map((e) => `  ${e.stack ?? e}`), ...errors].join('\n')}`);
     }
   };
   return { context, page, consoleMessages, pageErrors, close };
@@ -138,6 +139,9 @@ export const addFault = (clientId, fault) => testRoute('POST', `/test/clients/${
 
 /** Makes the API refuse (or accept again) every token of this client. */
 export const refuseAtApi = (clientId, refuse) => testRoute('POST', `/test/clients/${clientId}/api`, { refuse });
+
+/** Sets the oldest sign-in (seconds) the API's step-up route accepts from this client's tokens (null: default). */
+export const stepUpMaxAge = (clientId, seconds) => testRoute('POST', `/test/clients/${clientId}/api`, { step_up_max_age: seconds });
 
 /**
  * Serves the app's /config.json with `overrides` of its library settings (the `auth` section: its own client_id, a

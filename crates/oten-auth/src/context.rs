@@ -341,17 +341,24 @@ fn sync(auth: &Auth, w: Writers) {
         (Some(_), false) => AuthStatus::SignedIn,
         (None, false) => AuthStatus::SignedOut,
     };
-    w.status.try_set(status);
-    w.user.try_set(tokens.as_ref().and_then(|t| t.user.clone()));
-    w.scopes.try_set(
-        tokens
-            .as_ref()
-            .and_then(|t| t.scope.as_deref())
-            .map(|s| s.split(' ').map(str::to_owned).collect())
-            .unwrap_or_default(),
-    );
-    w.expires_at.try_set(tokens.as_ref().map(|t| t.expires_at));
-    w.refreshing.try_set(auth.manager().is_refreshing());
+    let scopes = tokens.as_ref().and_then(|t| t.scope.as_deref()).map(|s| s.split(' ').map(str::to_owned).collect());
+    set_if_changed(w.status, status);
+    set_if_changed(w.user, tokens.as_ref().and_then(|t| t.user.clone()));
+    set_if_changed(w.scopes, scopes.unwrap_or_default());
+    set_if_changed(w.expires_at, tokens.as_ref().map(|t| t.expires_at));
+    set_if_changed(w.refreshing, auth.manager().is_refreshing());
+}
+
+/// Writes `value` only when it differs: a refresh must not re-render what depends on an unchanged status (a
+/// protected page under `<RequireAuth>` would be rebuilt and lose its state at every refresh).
+pub(crate) fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+    signal.try_maybe_update(|current| {
+        let changed = *current != value;
+        if changed {
+            *current = value;
+        }
+        (changed, ())
+    });
 }
 
 fn wire(auth: &Auth, w: Writers) -> Subscription {
@@ -359,13 +366,13 @@ fn wire(auth: &Auth, w: Writers) -> Subscription {
     let subscription = auth.manager().subscribe(move |event| {
         match event {
             SessionEvent::RefreshFailed(e) | SessionEvent::Ended(e) => {
-                w.last_error.try_set(Some(LastError::Session(e.clone())));
+                set_if_changed(w.last_error, Some(LastError::Session(e.clone())));
             }
             SessionEvent::StoreFailed(e) => {
-                w.last_error.try_set(Some(LastError::Storage(e.clone())));
+                set_if_changed(w.last_error, Some(LastError::Storage(e.clone())));
             }
             SessionEvent::SignedIn | SessionEvent::Refreshed | SessionEvent::Adopted | SessionEvent::SignedOut => {
-                w.last_error.try_set(None);
+                set_if_changed(w.last_error, None);
             }
             SessionEvent::RefreshStarted | SessionEvent::Discarded(_) => {}
         }

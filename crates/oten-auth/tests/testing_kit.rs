@@ -148,6 +148,47 @@ async fn require_auth_renders_a_protected_page_for_the_mock_user() {
     drop(handle);
 }
 
+#[wasm_bindgen_test]
+async fn session_events_that_change_nothing_do_not_rebuild_a_protected_page() {
+    executor();
+    let element = container();
+    let built = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = built.clone();
+    let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let kept = slot.clone();
+    let handle = leptos::mount::mount_to(element.clone(), move || {
+        *kept.borrow_mut() = Some(provide_mock_auth(alice(), &["openid"]));
+        let counter = counter.clone();
+        view! {
+            <Router>
+                <RequireAuth>
+                    {
+                        let counter = counter.clone();
+                        move || {
+                            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            view! { <Greeting/> }
+                        }
+                    }
+                </RequireAuth>
+            </Router>
+        }
+    });
+    text_eventually(&element, "Hello, Alice").await;
+    let mock = slot.borrow_mut().take().unwrap();
+    let before = built.load(std::sync::atomic::Ordering::Relaxed);
+    // What a refresh announces: new tokens for the same person, the status stays "signed in".
+    let manager = mock.auth().manager();
+    for _ in 0..3 {
+        let tokens = manager.tokens().unwrap();
+        manager.sign_in(tokens).unwrap();
+    }
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert_eq!(built.load(std::sync::atomic::Ordering::Relaxed), before, "the protected page was not rebuilt");
+    mock.end_session();
+    text_eventually(&element, "Restoring").await;
+    drop(handle);
+}
+
 #[component]
 fn Greeting() -> impl IntoView {
     let user = use_user();
