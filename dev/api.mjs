@@ -2,6 +2,9 @@
 //
 //   GET  /api/user/profile          → {sub, name, email, bio}
 //   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars)
+//   GET  /api/user/security         → {sub, auth_time, max_age} when the token's sign-in is at most max_age seconds
+//                                      old (STEP_UP_MAX_AGE, default 300); else 401 with a step-up challenge
+//                                      (RFC 9470: error="insufficient_user_authentication", max_age)
 //   GET  /api/redirect?to=<url>     → 307 to `to`, only for http://127.0.0.1:9002/… (cross-origin redirect test)
 //   GET  /api/stats                 → answers per status code, and per "METHOD path status"
 //
@@ -16,6 +19,7 @@ import { readBody, sendJson } from './http.mjs';
 
 const REALM = 'oten-dev-api';
 const REDIRECT_PREFIX = 'http://127.0.0.1:9002/';
+const DEFAULT_STEP_UP_MAX_AGE = 300;
 
 class HttpError extends Error {
   constructor(status, body, headers = {}) {
@@ -27,6 +31,15 @@ class HttpError extends Error {
 const unauthorized = (error) => new HttpError(401, { error: error ?? 'unauthorized' }, {
   'WWW-Authenticate': error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"`,
 });
+
+const insufficientAuthentication = (maxAge) => new HttpError(
+  401,
+  { error: 'insufficient_user_authentication', error_description: `A sign-in within the last ${maxAge} s is required` },
+  {
+    'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_user_authentication", `
+      + `error_description="A more recent sign-in is required", max_age="${maxAge}"`,
+  },
+);
 
 const validateProfileUpdate = (body) => {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -52,7 +65,7 @@ const validateProfileUpdate = (body) => {
 };
 
 /** Creates the API's request handler. */
-export const createApi = ({ provider, allowedOrigins, testClients }) => {
+export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge = DEFAULT_STEP_UP_MAX_AGE }) => {
   const profiles = new Map(); // sub → profile
   const stats = { by_status: {}, by_route: {} };
   const cors = corsFor({
@@ -103,6 +116,16 @@ export const createApi = ({ provider, allowedOrigins, testClients }) => {
         const profile = profileOf(token.accountId);
         Object.assign(profile, validateProfileUpdate(body));
         return [200, profile];
+      }
+      case 'GET /api/user/security': {
+        // The sign-in time travels with the access token (dev/idp.mjs, extraTokenClaims): a refresh keeps it.
+        const token = await authenticate(req, seen);
+        const maxAge = testClients?.get(token.clientId)?.stepUpMaxAge ?? stepUpMaxAge;
+        const authTime = token.extra?.auth_time;
+        if (!Number.isInteger(authTime) || Math.floor(Date.now() / 1000) - authTime > maxAge) {
+          throw insufficientAuthentication(maxAge);
+        }
+        return [200, { sub: token.accountId, auth_time: authTime, max_age: maxAge }];
       }
       case 'GET /api/redirect': {
         const to = url.searchParams.get('to') ?? '';

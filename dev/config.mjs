@@ -3,6 +3,7 @@
 //   APP_ORIGINS       comma-separated origins of the SPA (default http://127.0.0.1:8080,http://localhost:8080)
 //   ACCESS_TOKEN_TTL  access-token lifetime in seconds (default 300)
 //   REFRESH_TOKEN_TTL refresh-token lifetime in seconds (default 86400)
+//   STEP_UP_MAX_AGE   the oldest sign-in (seconds) the API's step-up route /api/user/security accepts (default 300)
 //   AUTO_LOGIN        username signed in without showing the login form (tests only)
 //   END_SESSION_POST=0 the end-session endpoint refuses POST (as oidc-provider 9 does by default)
 //   TEST_ROUTES=1     enables /test/* on the IdP (dev/test-routes.mjs), allows the browser-test runner
@@ -45,6 +46,7 @@ export const config = Object.freeze({
   allowedOrigins: Object.freeze([...new Set([...appOrigins, ...(testRoutes ? [TEST_RUNNER_ORIGIN] : [])])]),
   accessTokenTtl: positiveInt('ACCESS_TOKEN_TTL', 300),
   refreshTokenTtl: positiveInt('REFRESH_TOKEN_TTL', 86400),
+  stepUpMaxAge: positiveInt('STEP_UP_MAX_AGE', 300),
   autoLogin: process.env.AUTO_LOGIN || undefined,
   endSessionPost: process.env.END_SESSION_POST !== '0',
   testRoutes,

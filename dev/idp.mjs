@@ -102,6 +102,15 @@ export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refresh
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
+    // The sign-in time goes with each access token (stored with the opaque token, never sent to the client), so
+    // that the dev API can demand a recent sign-in (GET /api/user/security, a step-up). A refresh keeps the
+    // original sign-in's time.
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const { AuthorizationCode: code, RefreshToken: refresh } = ctx?.oidc?.entities ?? {};
+      const authTime = code?.authTime ?? refresh?.authTime;
+      return Number.isInteger(authTime) ? { auth_time: authTime } : undefined;
+    },
     ttl: {
       AccessToken: accessTokenLifetime,
       AuthorizationCode: 60,

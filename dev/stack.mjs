@@ -75,7 +75,9 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 try {
   await start('idp', config.idpPort, idpHandler);
-  await start('api', config.apiPort, createApi({ provider, allowedOrigins: config.allowedOrigins, testClients }));
+  await start('api', config.apiPort, createApi({
+    provider, allowedOrigins: config.allowedOrigins, testClients, stepUpMaxAge: config.stepUpMaxAge,
+  }));
   await start('echo', config.echoPort, createEcho({ allowedOrigins: config.allowedOrigins }));
 } catch (err) {
   console.error(`[stack] failed to start: ${err.message}`);

@@ -1,7 +1,7 @@
 // The pool of test clients (TEST_ROUTES=1): 32 public clients `e2e-01` … `e2e-32`, registered statically
 // with the same metadata as `spa-dev` (see dev/idp.mjs). A test leases one (POST /test/clients, see
 // dev/test-routes.mjs) and owns it: its access-token lifetime, its fault queue (dev/faults.mjs), its
-// API refusal switch and its counters (dev/client-stats.mjs) are reset by every lease, so tests running
+// API refusal switch, its step-up age and its counters (dev/client-stats.mjs) are reset by every lease, so tests running
 // in parallel never see each other's faults or counts. Leases go round-robin through the pool.
 
 import { ClientStats } from './client-stats.mjs';
@@ -21,6 +21,8 @@ const freshLease = ({ accessTokenTtl } = {}) => ({
   faults: [],
   /** While true the resource API refuses this client's tokens with 401 invalid_token. */
   refuseApi: false,
+  /** The step-up route's maximum sign-in age for this client's tokens (seconds), or undefined for the default. */
+  stepUpMaxAge: undefined,
   stats: new ClientStats(),
 });
 

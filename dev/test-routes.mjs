@@ -29,8 +29,11 @@
 //                                     "refresh":{"presented":0,"consumed":0,"reuse":0,"presented_twice":0,
 //                                                "max_presentations":0},
 //                                     "revocations":0,"end_sessions":0,"api":{"by_status":{}}}
-//   POST   /test/clients/:id/api   ← {"refuse": true|false} → {"client_id", "refuse"}: while true the
-//                                    resource API answers 401 invalid_token to every valid token of the client
+//   POST   /test/clients/:id/api   ← {"refuse": true|false, "step_up_max_age": seconds|null} (either or both)
+//                                  → {"client_id", "refuse", "step_up_max_age"}: while refuse is true the resource
+//                                    API answers 401 invalid_token to every valid token of the client;
+//                                    step_up_max_age is the most recent sign-in GET /api/user/security accepts
+//                                    from the client's tokens (null: the API's default)
 
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -172,9 +175,21 @@ const validateLease = (body) => {
 };
 
 const validateApiSwitch = (body) => {
-  onlyFields(body, ['refuse']);
-  if (typeof body.refuse !== 'boolean') throw badRequest(`refuse must be true or false, got ${JSON.stringify(body.refuse)}`);
-  return body.refuse;
+  onlyFields(body, ['refuse', 'step_up_max_age']);
+  const change = {};
+  if ('refuse' in body) {
+    if (typeof body.refuse !== 'boolean') throw badRequest(`refuse must be true or false, got ${JSON.stringify(body.refuse)}`);
+    change.refuseApi = body.refuse;
+  }
+  if ('step_up_max_age' in body) {
+    const age = body.step_up_max_age;
+    if (age !== null && !(Number.isInteger(age) && age >= 0 && age <= MAX_ACCESS_TOKEN_TTL)) {
+      throw badRequest(`step_up_max_age must be null or an integer number of seconds from 0 to ${MAX_ACCESS_TOKEN_TTL}, got ${JSON.stringify(age)}`);
+    }
+    change.stepUpMaxAge = age ?? undefined;
+  }
+  if (!Object.keys(change).length) throw badRequest('give refuse and/or step_up_max_age');
+  return change;
 };
 
 /** Creates the handler for /test/* requests. */
@@ -209,9 +224,9 @@ export const createTestRoutes = ({
       case 'GET stats':
         return sendJson(res, 200, lease.stats.snapshot());
       case 'POST api': {
-        lease.refuseApi = validateApiSwitch(await readJsonObject(req));
-        console.log(`[test] ${clientId} API ${lease.refuseApi ? 'refuses' : 'accepts'} its tokens`);
-        return sendJson(res, 200, { client_id: clientId, refuse: lease.refuseApi });
+        Object.assign(lease, validateApiSwitch(await readJsonObject(req)));
+        console.log(`[test] ${clientId} API ${lease.refuseApi ? 'refuses' : 'accepts'} its tokens, step-up age ${lease.stepUpMaxAge ?? 'default'}`);
+        return sendJson(res, 200, { client_id: clientId, refuse: lease.refuseApi, step_up_max_age: lease.stepUpMaxAge ?? null });
       }
       default:
         return sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on /test/clients/:id/${resource}` });

@@ -35,9 +35,23 @@ pub struct Profile {
     pub bio: String,
 }
 
+/// The account's security settings: the API answers only after a recent sign-in (a step-up).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Security {
+    /// When the person last authenticated (seconds since the epoch).
+    pub auth_time: i64,
+    /// How recent that must be for this answer (seconds).
+    pub max_age: u32,
+}
+
 /// `GET /api/user/profile`.
 pub async fn profile(auth: UseAuth) -> Result<Profile, AppError> {
     Ok(auth.get_json(url(auth, "/api/user/profile").await?).await?)
+}
+
+/// `GET /api/user/security` (demands a recent sign-in: the client steps up when told to).
+pub async fn security(auth: UseAuth) -> Result<Security, AppError> {
+    Ok(auth.get_json(url(auth, "/api/user/security").await?).await?)
 }
 
 async fn url(auth: UseAuth, path: &str) -> Result<String, AppError> {

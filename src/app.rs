@@ -1,6 +1,6 @@
 //! The root component: auth provided once, the router, the layout.
 
-use crate::pages::{HomePage, NotFound, ProfilePage, SignedOutPage};
+use crate::pages::{HomePage, NotFound, ProfilePage, SecurityPage, SignedOutPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, StaticSegment};
@@ -23,6 +23,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment(CALLBACK_SEGMENT) view=AuthCallback/>
                     <Route path=StaticSegment(SIGNED_OUT_SEGMENT) view=SignedOutPage/>
                     <Route path=path!("/profile") view=|| view! { <RequireAuth><ProfilePage/></RequireAuth> }/>
+                    <Route path=path!("/security") view=|| view! { <RequireAuth><SecurityPage/></RequireAuth> }/>
                 </Routes>
             </main>
         </Router>
@@ -37,6 +38,7 @@ fn Header() -> impl IntoView {
             <A href="/">"Oten sign-in"</A>
             <nav>
                 <A href="/profile">"Profile"</A>
+                <A href="/security">"Security"</A>
                 <Show
                     when=move || auth.is_signed_in()
                     fallback=|| view! { <a href=LOGIN_PATH class="button" data-testid="sign-in">"Sign in"</a> }

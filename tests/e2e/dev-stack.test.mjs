@@ -349,18 +349,48 @@ test('the API refuses every token of a client while refusal is on', async () => 
 
   const on = await testRoute('POST', `/test/clients/${a}/api`, { refuse: true });
   assert.equal(on.status, 200);
-  assert.deepEqual(on.body, { client_id: a, refuse: true });
+  assert.deepEqual(on.body, { client_id: a, refuse: true, step_up_max_age: null });
   const refused = await profile(ta.access_token);
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="oten-dev-api", error="invalid_token"');
   assert.equal((await profile(tb.access_token)).status, 200, 'another client is not refused');
 
   const off = await testRoute('POST', `/test/clients/${a}/api`, { refuse: false });
-  assert.deepEqual(off.body, { client_id: a, refuse: false });
+  assert.deepEqual(off.body, { client_id: a, refuse: false, step_up_max_age: null });
   assert.equal((await profile(ta.access_token)).status, 200);
 
   assert.deepEqual((await clientStats(a)).api, { by_status: { 200: 1, 401: 1 } });
   assert.deepEqual((await clientStats(b)).api, { by_status: { 200: 1 } });
+});
+
+test('the step-up route wants a recent sign-in; a refresh keeps the sign-in time', async () => {
+  const clientId = await lease();
+  const tokens = await session(clientId);
+  const security = (token) => fetch(`${API}/api/user/security`, { headers: { authorization: `Bearer ${token}` } });
+  const fresh = await security(tokens.access_token);
+  assert.equal(fresh.status, 200);
+  const { auth_time: authTime, max_age: maxAge } = await fresh.json();
+  assert.ok(Math.abs(authTime - Date.now() / 1000) < 30, `auth_time ${authTime} is the sign-in's`);
+  assert.equal(maxAge, 300, 'the default');
+
+  const set = await testRoute('POST', `/test/clients/${clientId}/api`, { step_up_max_age: 0 });
+  assert.deepEqual(set.body, { client_id: clientId, refuse: false, step_up_max_age: 0 });
+  await new Promise((resolve) => { setTimeout(resolve, 1_100); });
+  const old = await security(tokens.access_token);
+  assert.equal(old.status, 401);
+  assert.equal(
+    old.headers.get('www-authenticate'),
+    'Bearer realm="oten-dev-api", error="insufficient_user_authentication", '
+      + 'error_description="A more recent sign-in is required", max_age="0"',
+  );
+  assert.equal((await old.json()).error, 'insufficient_user_authentication');
+
+  await testRoute('POST', `/test/clients/${clientId}/api`, { step_up_max_age: 60 });
+  const renewed = await (await refresh(clientId, tokens.refresh_token)).json();
+  const after = await security(renewed.access_token);
+  assert.equal(after.status, 200);
+  assert.equal((await after.json()).auth_time, authTime, 'a refresh is not a new sign-in');
+  assert.equal((await security('not-a-token')).status, 401);
 });
 
 test('bad input answers 400 with an error_description', async () => {
@@ -387,6 +417,9 @@ test('bad input answers 400 with an error_description', async () => {
     ['POST', `/test/clients/${clientId}/faults`],
     ['POST', `/test/clients/${clientId}/api`, { refuse: 'yes' }],
     ['POST', `/test/clients/${clientId}/api`, {}],
+    ['POST', `/test/clients/${clientId}/api`, { step_up_max_age: -1 }],
+    ['POST', `/test/clients/${clientId}/api`, { step_up_max_age: '5' }],
+    ['POST', `/test/clients/${clientId}/api`, { step_up_max_age: 1.5 }],
     ['POST', '/test/session?user=alice&client_id=nobody'],
     ['POST', '/test/session?user=mallory'],
   ];

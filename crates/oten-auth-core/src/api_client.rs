@@ -7,6 +7,7 @@ use crate::metrics::{endpoint_label, MetricEvent};
 use crate::navigator::{is_auth_route, login_url, Navigator};
 use crate::origin::OriginAllowList;
 use crate::secret::AccessToken;
+use crate::step_up::StepUpChallenge;
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
 use serde::{de::DeserializeOwned, Serialize};
 use std::cell::{Cell, RefCell};
@@ -38,6 +39,7 @@ pub trait ApiHook {
 
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// No valid token could be had (not signed in, session ended, or a passing refresh failure).
     #[error("{0}")]
@@ -45,6 +47,14 @@ pub enum ApiError {
     /// The API refused the token even after a refresh: the session was ended and sign-in started.
     #[error("the API refused your session; please sign in again")]
     Unauthorized,
+    /// The API asks for a more recent or stronger sign-in (RFC 9470): the person is being sent to sign in again,
+    /// and comes back to this page. The session is kept until then.
+    #[error("this needs {0}: taking you to sign in again")]
+    StepUp(StepUpChallenge),
+    /// The API still asks for a stronger sign-in although the current one answers its challenge (it was just
+    /// made): signing in again would loop, so nothing more happens.
+    #[error("the API still asks for {0}, although you just signed in; please try again later")]
+    StepUpNotAccepted(StepUpChallenge),
     /// The request got no answer.
     #[error("{0}")]
     Transport(TransportError),
@@ -64,7 +74,8 @@ pub enum ApiError {
 impl ApiError {
     /// Whether the person is being sent to sign in.
     pub fn requires_reauth(&self) -> bool {
-        matches!(self, ApiError::Unauthorized) || matches!(self, ApiError::Auth(e) if e.requires_reauth())
+        matches!(self, ApiError::Unauthorized | ApiError::StepUp(_))
+            || matches!(self, ApiError::Auth(e) if e.requires_reauth())
     }
 }
 
@@ -79,6 +90,10 @@ impl ApiError {
 ///   and the person sent to
 ///   `/login?return_to=<current path>`, at most once however many requests fail together, and never from
 ///   `/login` or `/callback`;
+/// - a 401 that asks for a stronger sign-in (`WWW-Authenticate: Bearer error="insufficient_user_authentication"`,
+///   RFC 9470) is not a verdict on the token: no refresh, no retry, the session is kept; the person is sent to
+///   `/login?return_to=<current path>&step_up=1&max_age=…&acr_values=…` (a step-up sign-in that comes back), unless the
+///   current sign-in already answers the challenge (then [`ApiError::StepUpNotAccepted`], not a loop);
 /// - network errors and 5xx reach the caller; they neither clear tokens nor redirect;
 /// - every answer to a request that carried a token is counted by endpoint and status.
 ///
@@ -169,6 +184,11 @@ impl ApiClient {
             if response.status != 401 || !from_the_api {
                 return Ok(response);
             }
+            if let Some(challenge) =
+                response.header_value("WWW-Authenticate").and_then(StepUpChallenge::from_www_authenticate)
+            {
+                return Err(self.step_up(challenge));
+            }
             if retried {
                 self.manager.end_session(EndReason::ApiRefused);
                 self.send_to_login();
@@ -188,6 +208,20 @@ impl ApiClient {
             self.send_to_login();
         }
         ApiError::Auth(error)
+    }
+
+    /// Sends the person to a step-up sign-in, unless their sign-in already answers the challenge.
+    fn step_up(&self, challenge: StepUpChallenge) -> ApiError {
+        let now = self.manager.clock().now_ms();
+        let user = self.manager.tokens().and_then(|t| t.user);
+        if user.is_some_and(|u| challenge.is_satisfied_by(&u, now)) {
+            return ApiError::StepUpNotAccepted(challenge);
+        }
+        let path = self.navigator.current_path();
+        if !is_auth_route(&path) && !self.redirected.replace(true) {
+            self.navigator.go_to(&challenge.login_url(&path));
+        }
+        ApiError::StepUp(challenge)
     }
 
     fn send_to_login(&self) {

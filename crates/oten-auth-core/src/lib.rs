@@ -63,6 +63,7 @@ pub mod routes;
 mod secret;
 mod siblings;
 mod sign_in;
+mod step_up;
 mod store;
 mod token_set;
 mod transport;
@@ -101,6 +102,7 @@ pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, IdToken, RefreshToken};
 pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
 pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
+pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token_set::{
     is_valid_lineage, TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, MAX_LINEAGE_LEN,

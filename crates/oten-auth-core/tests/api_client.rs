@@ -330,3 +330,107 @@ fn an_api_401_is_not_counted_as_an_expiration_and_a_refused_session_is_revoked()
     assert!(revoked.get(), "the refused session's tokens are handed out for revocation");
     assert_eq!(*ended.borrow(), Some(EndReason::ApiRefused));
 }
+
+/// A signed-in client whose API answers every request with a step-up challenge (`challenge` is the
+/// `WWW-Authenticate` value), and the events the manager announced.
+fn step_up_rig(challenge: &'static str, user: Option<id_token::IdTokenClaims>) -> (Rig, Rc<RefCell<Vec<String>>>) {
+    let transport = Rc::new(FakeTransport::with_handler(move |req| {
+        if req.url == TOKEN_URL {
+            return Ok(HttpResponse::new(200, r#"{"access_token":"at9","refresh_token":"rt9","expires_in":60}"#));
+        }
+        Ok(HttpResponse::new(401, r#"{"error":"insufficient_user_authentication"}"#)
+            .with_header("WWW-Authenticate", challenge))
+    }));
+    let clock = Rc::new(FakeClock::new(T0));
+    let store = Rc::new(MemoryStore::default());
+    let manager = TokenManager::new(
+        ManagerConfig::new(TOKEN_URL, "spa"),
+        clock.clone(),
+        store.clone(),
+        transport.clone(),
+        Metrics::default(),
+    );
+    let mut tokens =
+        TokenSet::parse_token_response(r#"{"access_token":"at0","refresh_token":"rt0","expires_in":60}"#, T0, None)
+            .unwrap();
+    if let Some(user) = user {
+        tokens = tokens.with_user(user);
+    }
+    manager.sign_in(tokens).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let seen = events.clone();
+    manager.subscribe(move |e| seen.borrow_mut().push(format!("{e:?}")));
+    let nav = Rc::new(Nav { path: RefCell::new("/security?tab=keys".into()), ..Nav::default() });
+    let client = ApiClient::new(manager, OriginAllowList::new([API]).unwrap(), nav.clone());
+    (Rig { clock, transport, store, nav, client }, events)
+}
+
+#[test]
+fn a_step_up_challenge_keeps_the_session_and_signs_in_again_with_its_options() {
+    let challenge =
+        r#"Bearer realm="api", error="insufficient_user_authentication", max_age="300", acr_values="urn:mfa""#;
+    let (r, events) = step_up_rig(challenge, None);
+    let error = block_on(r.client.get(&format!("{API}/api/user/security"))).unwrap_err();
+    let wanted = StepUpChallenge { max_age_secs: Some(300), acr_values: Some("urn:mfa".into()) };
+    assert_eq!(error, ApiError::StepUp(wanted.clone()));
+    assert!(error.requires_reauth());
+    assert!(error.to_string().contains("within 300 s"), "{error}");
+    assert_eq!(token_requests(&r), 0, "a step-up is not a refresh");
+    assert_eq!(r.transport.requests().len(), 1, "and not retried");
+    assert!(r.client.manager().tokens().is_some(), "the session is kept until the new sign-in");
+    assert!(r.store.raw().is_some());
+    assert!(events.borrow().is_empty(), "no session ended: the loop guard has nothing to count: {:?}", events.borrow());
+    assert_eq!(*r.nav.visits.borrow(), vec![wanted.login_url("/security?tab=keys")]);
+    assert_eq!(
+        r.nav.visits.borrow()[0],
+        "/login?return_to=%2Fsecurity%3Ftab%3Dkeys&step_up=1&max_age=300&acr_values=urn%3Amfa"
+    );
+}
+
+#[test]
+fn many_step_up_answers_send_to_sign_in_once() {
+    let (r, _) = step_up_rig(r#"Bearer error="insufficient_user_authentication""#, None);
+    let mut pool = LocalPool::new();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..10 {
+        let (client, results) = (r.client.clone(), results.clone());
+        pool.spawner()
+            .spawn_local(async move {
+                let answer = client.get(&format!("{API}/api/user/security")).await;
+                results.borrow_mut().push(answer);
+            })
+            .unwrap();
+    }
+    pool.run();
+    assert_eq!(results.borrow().len(), 10);
+    assert!(results.borrow().iter().all(|e| matches!(e, Err(ApiError::StepUp(_)))));
+    assert_eq!(r.nav.visits.borrow().len(), 1);
+}
+
+#[test]
+fn a_sign_in_that_already_answers_the_challenge_is_not_asked_for_again() {
+    // Just back from the step-up: the ID token says the person authenticated 10 s ago, the API wants 300 s.
+    let mut user = id_token::IdTokenClaims::new("u1");
+    user.auth_time = Some(T0 / 1000 - 10);
+    let (r, _) = step_up_rig(r#"Bearer error="insufficient_user_authentication", max_age=300"#, Some(user.clone()));
+    let error = block_on(r.client.get(&format!("{API}/api/user/security"))).unwrap_err();
+    assert!(matches!(error, ApiError::StepUpNotAccepted(_)), "{error:?}");
+    assert!(!error.requires_reauth());
+    assert!(r.nav.visits.borrow().is_empty(), "no loop of sign-ins");
+    // Five minutes later the same sign-in is too old: the client asks for a new one.
+    r.clock.advance(300_000);
+    let later = block_on(r.client.get(&format!("{API}/api/user/security"))).unwrap_err();
+    assert!(matches!(later, ApiError::StepUp(_)), "{later:?}");
+    assert_eq!(r.nav.visits.borrow().len(), 1);
+}
+
+#[test]
+fn a_step_up_challenge_from_the_auth_routes_or_another_origin_sends_nowhere() {
+    let (r, _) = step_up_rig(r#"Bearer error="insufficient_user_authentication""#, None);
+    *r.nav.path.borrow_mut() = "/callback".into();
+    assert!(matches!(block_on(r.client.get(&format!("{API}/x"))), Err(ApiError::StepUp(_))));
+    assert!(r.nav.visits.borrow().is_empty());
+    // Another origin never got the token: its 401 is its own business, returned as it is.
+    let answer = block_on(r.client.get("https://elsewhere.test/x")).unwrap();
+    assert_eq!(answer.status, 401);
+}

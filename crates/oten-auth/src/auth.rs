@@ -14,7 +14,7 @@ use crate::webcrypto::WebCrypto;
 use oten_auth_core::{
     ApiClient, AuthConfig, CallbackError, Clock, Crypto, DiscoveryError, LoginDecision, ManagerConfig, Metrics,
     Navigator, PendingStore, ProviderMetadata, ReauthState, RefreshPolicy, Runtime, SessionEvent, SignInError,
-    SignInFlow, SignInOptions, SignInParts, TokenManager, TokenSet, TokenStore, Transport,
+    SignInFlow, SignInOptions, SignInParts, StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
 };
 use std::rc::Rc;
 
@@ -252,6 +252,16 @@ impl Auth {
         let now = self.inner.manager.clock().now_ms();
         update_reauth(|state| state.sign_in_started(now));
         let url = self.authorization_url(return_to, options).await?;
+        self.inner.navigator.go_to(&url);
+        Ok(())
+    }
+
+    /// A step-up sign-in (RFC 9470): what an API asked for in its challenge ([`StepUpChallenge`]), coming back to
+    /// `return_to`. Like [`Auth::login_with`] — the session this tab holds is revoked first, since the new sign-in
+    /// gets the same grant — but the loop guard does not count it: nothing ended, the person is asked for more.
+    pub async fn step_up(&self, return_to: &str, challenge: &StepUpChallenge) -> Result<(), SignInError> {
+        self.end_here().await;
+        let url = self.authorization_url(return_to, &challenge.sign_in_options()).await?;
         self.inner.navigator.go_to(&url);
         Ok(())
     }

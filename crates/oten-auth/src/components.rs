@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use oten_auth_core::routes::{CALLBACK_PATH, LOGIN_PATH};
-use oten_auth_core::{login_url, sanitize_return_path, LoginDecision};
+use oten_auth_core::{login_url, sanitize_return_path, LoginDecision, StepUpChallenge};
 
 /// Shows its children only to a signed-in person. A signed-out person is sent to
 /// `/login?return_to=<this path>`; while a stored session is being restored, `loading` is shown.
@@ -69,6 +69,10 @@ pub fn RequireAuth(
 /// - it ended again within minutes of the last forced sign-in: the reason is shown with a way out — sign out (to use
 ///   another account) or try once more — and nothing starts by itself.
 ///
+/// With `step_up=1` (and `max_age`, `acr_values`), put there by the API client after an API asked for a stronger
+/// sign-in ([`StepUpChallenge`]), a signed-in person is signed in again with those options and comes back; the
+/// loop guard does not count it.
+///
 /// ## Usage
 ///
 /// ```no_run
@@ -93,14 +97,22 @@ pub fn LoginRedirect() -> impl IntoView {
     let decision = RwSignal::new(None::<LoginDecision>);
     let return_to =
         move || sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
-    Effect::new(move |_| match auth.status.get() {
-        AuthStatus::SignedIn => navigate(&return_to(), NavigateOptions { replace: true, ..Default::default() }),
-        AuthStatus::SignedOut if !started.get_value() => {
+    // Sent here by the API client for a step-up (RFC 9470): sign in again with what the API asked for.
+    let step_up = StepUpChallenge::from_login_query(&use_location().search.get_untracked());
+    let options = step_up.as_ref().map(StepUpChallenge::sign_in_options).unwrap_or_default();
+    let (step_up, options) = (StoredValue::new(step_up), StoredValue::new(options));
+    Effect::new(move |_| match (auth.status.get(), step_up.get_value()) {
+        (AuthStatus::SignedIn, Some(challenge)) if !started.get_value() => {
+            started.set_value(true);
+            auth.step_up(&return_to(), challenge);
+        }
+        (AuthStatus::SignedIn, None) => navigate(&return_to(), NavigateOptions { replace: true, ..Default::default() }),
+        (AuthStatus::SignedOut, _) if !started.get_value() => {
             let Some(session) = auth.session() else { return };
             let now = session.login_decision();
             if now == LoginDecision::SignIn {
                 started.set_value(true);
-                auth.login(&return_to());
+                auth.login_with(&return_to(), options.get_value());
             }
             decision.set(Some(now));
         }
@@ -109,7 +121,7 @@ pub fn LoginRedirect() -> impl IntoView {
     let sign_in = move |_| {
         started.set_value(true);
         decision.set(Some(LoginDecision::SignIn));
-        auth.login(&return_to());
+        auth.login_with(&return_to(), options.get_value());
     };
     move || match (auth.status.get(), decision.get(), auth.last_error.get()) {
         (AuthStatus::Unavailable(reason), _, _) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),

@@ -40,7 +40,8 @@
 //!     view! {
 //!         <Suspense fallback=|| "Loading…">
 //!             <ErrorBoundary fallback=|_| "Could not load your profile">
-//!                 {move || Suspend::new(async move { me.await.map(|me| me.name) })}
+//!                 // try_get: the answer may arrive after the page is gone (the session ended elsewhere).
+//!                 {move || me.try_get().flatten().map(|me| me.map(|me| me.name))}
 //!             </ErrorBoundary>
 //!         </Suspense>
 //!     }

@@ -6,7 +6,8 @@ use futures::channel::oneshot;
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
 use oten_auth_core::{
-    ApiClient, ApiError, AuthError, DiscoveryError, MetricsSnapshot, SignInError, SignInOptions, StoreError,
+    ApiClient, ApiError, AuthError, DiscoveryError, MetricsSnapshot, SignInError, SignInOptions, StepUpChallenge,
+    StoreError,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
@@ -108,10 +109,9 @@ pub enum LastError {
 ///     let profile = LocalResource::new(move || auth.get_json::<Profile>("https://api.example.test/me"));
 ///     view! {
 ///         <Suspense fallback=|| "Loading…">
-///             {move || profile.get().map(|p| match p {
-///                 Ok(p) => p.name.into_any(),
-///                 Err(e) => e.to_string().into_any(),
-///             })}
+///             <ErrorBoundary fallback=|_| "Could not load your profile">
+///                 {move || profile.try_get().flatten().map(|p| p.map(|p| p.name))}
+///             </ErrorBoundary>
 ///         </Suspense>
 ///         <button on:click=move |_| auth.logout()>"Sign out"</button>
 ///     }
@@ -241,6 +241,20 @@ impl UseAuth {
         leptos::task::spawn_local(async move {
             let Ok(auth) = handle.ready().await else { return };
             if let Err(e) = auth.login_with(&return_to, &options).await {
+                handle.writers.last_error.try_set(Some(LastError::SignIn(e)));
+            }
+        });
+    }
+
+    /// Starts a step-up sign-in for what an API asked ([`StepUpChallenge`]), coming back to `return_to`. The
+    /// library's `/login` route calls it when the API client sent the person there for a step-up; the loop guard
+    /// does not count it.
+    pub fn step_up(&self, return_to: &str, challenge: StepUpChallenge) {
+        let (handle, return_to) = (*self, return_to.to_owned());
+        self.writers.last_error.try_set(None);
+        leptos::task::spawn_local(async move {
+            let Ok(auth) = handle.ready().await else { return };
+            if let Err(e) = auth.step_up(&return_to, &challenge).await {
                 handle.writers.last_error.try_set(Some(LastError::SignIn(e)));
             }
         });
