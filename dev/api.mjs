@@ -91,9 +91,10 @@ export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge 
     const match = header.match(/^Bearer ([\x21-\x7e]+)$/i);
     if (!match) throw unauthorized('invalid_token');
     const token = await provider.AccessToken.find(match[1]);
+    // A known token counts for its client even when it has expired (its 401 shows in the client's counters).
+    if (token) seen.clientId = token.clientId;
     // find() tolerates 15 s of clock skew: check expiry ourselves.
     if (!token || token.isExpired || !token.accountId) throw unauthorized('invalid_token');
-    seen.clientId = token.clientId;
     if (testClients?.get(token.clientId)?.refuseApi) throw unauthorized('invalid_token');
     return token;
   };
