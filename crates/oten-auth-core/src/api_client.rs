@@ -42,7 +42,7 @@ pub trait ApiHook {
 #[non_exhaustive]
 pub enum ApiError {
     /// No valid token could be had (not signed in, session ended, or a passing refresh failure).
-    #[error("{0}")]
+    #[error(transparent)]
     Auth(AuthError),
     /// The API refused the token even after a refresh: the session was ended and sign-in started.
     #[error("the API refused your session; please sign in again")]
@@ -56,7 +56,7 @@ pub enum ApiError {
     #[error("the API still asks for {0}, although you just signed in; please try again later")]
     StepUpNotAccepted(StepUpChallenge),
     /// The request got no answer.
-    #[error("{0}")]
+    #[error(transparent)]
     Transport(TransportError),
     /// A JSON helper got a non-2xx answer.
     #[error("the API answered HTTP {status}")]

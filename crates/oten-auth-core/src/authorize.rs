@@ -3,7 +3,9 @@
 use crate::config::AuthConfig;
 use crate::discovery::ProviderMetadata;
 use crate::form::form_encode;
+use crate::pkce::PkceVerifier;
 use crate::return_path::sanitize_return_path;
+use crate::secret::{Nonce, State};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -12,13 +14,14 @@ pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
 
 /// What one sign-in attempt keeps in sessionStorage between the redirect to the IdP and the callback.
 ///
-/// `Debug` redacts the state, nonce and verifier.
+/// The state, nonce and verifier are redacted types: `Debug` never shows them.
 ///
 /// ## Usage
 ///
 /// ```
-/// use oten_auth_core::PendingAuthorization;
-/// let p = PendingAuthorization::new("st", "nn", "v".repeat(43), "//evil.test", "https://app.test/callback", 1_000);
+/// use oten_auth_core::{pkce::PkceVerifier, PendingAuthorization};
+/// let verifier = PkceVerifier::parse("v".repeat(43)).unwrap();
+/// let p = PendingAuthorization::new("st", "nn", verifier, "//evil.test", "https://app.test/callback", 1_000);
 /// assert_eq!(p.return_to, "/");
 /// assert!(!p.is_expired(1_000 + 599_999));
 /// assert!(p.is_expired(1_000 + 600_000));
@@ -27,11 +30,11 @@ pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     /// The one-time `state`.
-    pub state: String,
+    pub state: State,
     /// The `nonce` expected in the ID token.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The PKCE code verifier.
-    pub code_verifier: String,
+    pub code_verifier: PkceVerifier,
     /// Where to go after sign-in (already sanitised).
     pub return_to: String,
     /// The redirect URI used (the exchange must repeat it).
@@ -82,9 +85,9 @@ impl fmt::Debug for PendingAuthorization {
 impl PendingAuthorization {
     /// A new attempt; `return_to` is sanitised here, so nothing hostile is ever kept.
     pub fn new(
-        state: impl Into<String>,
-        nonce: impl Into<String>,
-        code_verifier: impl Into<String>,
+        state: impl Into<State>,
+        nonce: impl Into<Nonce>,
+        code_verifier: PkceVerifier,
         return_to: &str,
         redirect_uri: impl Into<String>,
         now_ms: i64,
@@ -92,7 +95,7 @@ impl PendingAuthorization {
         Self {
             state: state.into(),
             nonce: nonce.into(),
-            code_verifier: code_verifier.into(),
+            code_verifier,
             return_to: sanitize_return_path(return_to),
             redirect_uri: redirect_uri.into(),
             created_at: now_ms,
@@ -133,7 +136,8 @@ impl PendingAuthorization {
 ///   "token_endpoint":"https://account.oten.com/v1/oauth/token","jwks_uri":"https://account.oten.com/jwks"}}"#)
 ///   .unwrap().with_app_origin("https://app.test");
 /// let meta = ProviderMetadata::from_config(&config).unwrap();
-/// let pending = PendingAuthorization::new("st", "nn", "v".repeat(43), "/", &config.redirect_uri, 0);
+/// let verifier = oten_auth_core::pkce::PkceVerifier::parse("v".repeat(43)).unwrap();
+/// let pending = PendingAuthorization::new("st", "nn", verifier, "/", &config.redirect_uri, 0);
 /// let url = AuthorizationRequest::url(&meta, &config, &pending, "CHALLENGE", &SignInOptions::default());
 /// assert!(url.starts_with("https://account.oten.com/v1/oauth/authorize?response_type=code&client_id=spa"));
 /// assert!(url.contains("&code_challenge=CHALLENGE&code_challenge_method=S256"));
@@ -160,8 +164,8 @@ impl AuthorizationRequest {
             ("client_id", config.client_id.as_str()),
             ("redirect_uri", pending.redirect_uri.as_str()),
             ("scope", scope.as_str()),
-            ("state", pending.state.as_str()),
-            ("nonce", pending.nonce.as_str()),
+            ("state", pending.state.expose()),
+            ("nonce", pending.nonce.expose()),
             ("code_challenge", code_challenge),
             ("code_challenge_method", "S256"),
         ];

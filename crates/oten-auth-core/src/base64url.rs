@@ -30,6 +30,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// assert_eq!(decode("a"), Err(Base64Error::InvalidLength));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum Base64Error {
     /// A character outside `A-Z a-z 0-9 - _` (padding `=` included) at this byte offset.
     #[error("invalid base64url character at position {0}")]

@@ -1,9 +1,11 @@
 //! The authorization response at `/callback` (RFC 6749 §4.1.2, RFC 9207), checked before any token request.
 
+use crate::crypto::CryptoError;
 use crate::discovery::ProviderMetadata;
 use crate::error::AuthError;
 use crate::form::parse_query;
 use crate::id_token::IdTokenError;
+use crate::secret::{AuthorizationCode, State};
 use crate::PendingAuthorization;
 
 /// The parameters of the callback URL.
@@ -13,15 +15,16 @@ use crate::PendingAuthorization;
 /// ```
 /// use oten_auth_core::CallbackParams;
 /// let p = CallbackParams::from_query("?code=abc&state=xyz&iss=https%3A%2F%2Faccount.oten.com");
-/// assert_eq!(p.code.as_deref(), Some("abc"));
+/// assert_eq!(p.code.as_ref().map(|c| c.expose()), Some("abc"));
+/// assert!(!format!("{p:?}").contains("abc"), "the code is redacted");
 /// assert_eq!(p.iss.as_deref(), Some("https://account.oten.com"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackParams {
     /// The authorization code.
-    pub code: Option<String>,
+    pub code: Option<AuthorizationCode>,
     /// The state sent with the request.
-    pub state: Option<String>,
+    pub state: Option<State>,
     /// The issuer (RFC 9207).
     pub iss: Option<String>,
     /// An error code from the IdP (`access_denied`, …).
@@ -32,6 +35,7 @@ pub struct CallbackParams {
 
 /// Why a sign-in did not complete. Every message is fit to show to the person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CallbackError {
     /// The IdP answered with an error (the person declined, or the request was refused).
     #[error("{}", provider_message(.error, .description))]
@@ -61,13 +65,13 @@ pub enum CallbackError {
     MissingCode,
     /// Exchanging the code failed.
     #[error("could not complete the sign-in: {0}")]
-    Exchange(AuthError),
+    Exchange(#[source] AuthError),
     /// The ID token is not acceptable.
     #[error("could not verify your identity: {0}")]
-    IdToken(IdTokenError),
-    /// Something else (configuration, storage, crypto).
+    IdToken(#[source] IdTokenError),
+    /// No random bytes for the session (in a browser: not a secure context).
     #[error("could not complete the sign-in: {0}")]
-    Other(String),
+    Crypto(#[source] CryptoError),
 }
 
 fn provider_message(error: &str, description: &Option<String>) -> String {
@@ -85,19 +89,21 @@ fn provider_message(error: &str, description: &Option<String>) -> String {
 impl CallbackParams {
     /// Reads the query string of the callback URL.
     pub fn from_query(query: &str) -> Self {
+        // A repeated parameter is suspicious: keep the first, as most servers do, but never an empty one.
+        fn keep<T: From<String>>(slot: &mut Option<T>, value: String) {
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(T::from(value));
+            }
+        }
         let mut params = Self::default();
         for (key, value) in parse_query(query) {
-            let slot = match key.as_str() {
-                "code" => &mut params.code,
-                "state" => &mut params.state,
-                "iss" => &mut params.iss,
-                "error" => &mut params.error,
-                "error_description" => &mut params.error_description,
-                _ => continue,
-            };
-            // A repeated parameter is suspicious: keep the first, as most servers do, but never an empty one.
-            if slot.is_none() && !value.is_empty() {
-                *slot = Some(value);
+            match key.as_str() {
+                "code" => keep(&mut params.code, value),
+                "state" => keep(&mut params.state, value),
+                "iss" => keep(&mut params.iss, value),
+                "error" => keep(&mut params.error, value),
+                "error_description" => keep(&mut params.error_description, value),
+                _ => {}
             }
         }
         params
@@ -117,9 +123,10 @@ impl CallbackParams {
     /// ```
     /// use oten_auth_core::{CallbackError, CallbackParams, PendingAuthorization, ProviderMetadata};
     /// # let meta: ProviderMetadata = serde_json::from_str(r#"{"issuer":"https://idp.test","authorization_endpoint":"https://idp.test/a","token_endpoint":"https://idp.test/t","jwks_uri":"https://idp.test/j"}"#).unwrap();
-    /// let pending = PendingAuthorization::new("s1", "n", "v", "/", "https://app.test/callback", 0);
+    /// # let verifier = oten_auth_core::pkce::PkceVerifier::parse("v".repeat(43)).unwrap();
+    /// let pending = PendingAuthorization::new("s1", "n", verifier, "/", "https://app.test/callback", 0);
     /// let ok = CallbackParams::from_query("code=c&state=s1").check(Some(&pending), &meta, 1);
-    /// assert_eq!(ok, Ok("c".to_string()));
+    /// assert_eq!(ok.unwrap().expose(), "c");
     /// let replay = CallbackParams::from_query("code=c&state=s1").check(None, &meta, 1);
     /// assert_eq!(replay, Err(CallbackError::UnknownState));
     /// ```
@@ -128,12 +135,12 @@ impl CallbackParams {
         pending: Option<&PendingAuthorization>,
         meta: &ProviderMetadata,
         now_ms: i64,
-    ) -> Result<String, CallbackError> {
+    ) -> Result<AuthorizationCode, CallbackError> {
         // The state and issuer are checked first, also for error responses: an error (and its text) is shown only
         // when it answers the sign-in started in this tab, so a crafted link cannot put words on this page.
-        let state = self.state.as_deref().ok_or(CallbackError::MissingState)?;
+        let state = self.state.as_ref().ok_or(CallbackError::MissingState)?;
         let pending = pending.ok_or(CallbackError::UnknownState)?;
-        if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
+        if !constant_time_eq(state.expose().as_bytes(), pending.state.expose().as_bytes()) {
             return Err(CallbackError::StateMismatch);
         }
         if pending.is_expired(now_ms) {
@@ -169,7 +176,14 @@ mod tests {
     }
 
     fn pending() -> PendingAuthorization {
-        PendingAuthorization::new("s1", "n", "v", "/profile", "https://app.test/callback", 1_000)
+        PendingAuthorization::new(
+            "s1",
+            "n",
+            crate::pkce::PkceVerifier::parse("v".repeat(43)).unwrap(),
+            "/profile",
+            "https://app.test/callback",
+            1_000,
+        )
     }
 
     #[test]

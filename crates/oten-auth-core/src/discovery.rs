@@ -1,6 +1,8 @@
 //! OpenID Provider metadata (OpenID Connect Discovery 1.0), checked against the configured issuer.
 
 use crate::config::{check_endpoint_url, AuthConfig, ConfigError};
+use crate::fetch_error::FetchError;
+use crate::json_error::JsonError;
 use serde::{Deserialize, Serialize};
 
 /// The endpoints and capabilities the client uses.
@@ -45,13 +47,14 @@ pub struct ProviderMetadata {
 
 /// Why the provider's metadata was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DiscoveryError {
     /// Network or HTTP failure fetching the document.
     #[error("could not load the provider's configuration: {0}")]
-    Fetch(String),
+    Fetch(#[source] FetchError),
     /// Not a metadata document.
     #[error("the provider's configuration is malformed: {0}")]
-    Malformed(String),
+    Malformed(#[source] JsonError),
     /// The document names another issuer (a mix-up or a hostile document).
     #[error("the provider's configuration names issuer {found:?}, expected {expected:?}")]
     IssuerMismatch {
@@ -61,7 +64,7 @@ pub enum DiscoveryError {
         found: String,
     },
     /// An endpoint is not acceptable.
-    #[error("{0}")]
+    #[error(transparent)]
     BadEndpoint(ConfigError),
     /// The provider does not offer PKCE with S256.
     #[error("the provider does not support PKCE with S256")]
@@ -76,8 +79,7 @@ impl ProviderMetadata {
 
     /// Parses the discovery document, refuses a foreign issuer, and applies the configured endpoint overrides.
     pub fn parse(body: &str, config: &AuthConfig) -> Result<Self, DiscoveryError> {
-        let value: serde_json::Value =
-            serde_json::from_str(body).map_err(|e| DiscoveryError::Malformed(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(body).map_err(|e| DiscoveryError::Malformed(e.into()))?;
         let issuer = value.get("issuer").and_then(|v| v.as_str()).unwrap_or_default();
         if issuer != config.issuer {
             return Err(DiscoveryError::IssuerMismatch { expected: config.issuer.clone(), found: issuer.to_owned() });
@@ -96,7 +98,7 @@ impl ProviderMetadata {
             }
         }
         let meta: ProviderMetadata = serde_json::from_value(serde_json::Value::Object(object))
-            .map_err(|e| DiscoveryError::Malformed(e.to_string()))?;
+            .map_err(|e| DiscoveryError::Malformed(e.into()))?;
         meta.check()?;
         Ok(meta)
     }

@@ -2,6 +2,7 @@
 
 use crate::end_reason::EndReason;
 use crate::oauth_error::OAuthErrorBody;
+use crate::token_set::TokenResponseError;
 use crate::transport::TransportError;
 
 /// A failure of the token manager or the API client.
@@ -45,7 +46,7 @@ pub enum AuthError {
     },
     /// The request did not reach the server.
     #[error("could not reach the server: {0}")]
-    Network(String),
+    Network(#[source] TransportError),
     /// The server did not answer in time.
     #[error("the server did not answer in time")]
     Timeout,
@@ -61,9 +62,9 @@ pub enum AuthError {
     },
     /// The server's 2xx answer could not be used.
     #[error("the server's answer was malformed: {0}")]
-    MalformedResponse(String),
+    MalformedResponse(#[source] TokenResponseError),
     /// No refresh was sent now; the tokens are kept.
-    #[error("{0}")]
+    #[error(transparent)]
     Deferred(Deferral),
     /// A refresh finished after a sign-out or a new sign-in; its result was thrown away.
     #[error("the session changed while the refresh was running")]
@@ -158,11 +159,8 @@ impl AuthError {
 impl From<TransportError> for AuthError {
     fn from(e: TransportError) -> Self {
         match e {
-            TransportError::Network(m) => AuthError::Network(m),
             TransportError::Timeout => AuthError::Timeout,
-            TransportError::Redirected => {
-                AuthError::Network("the server answered with a redirect, which is not followed for this request".into())
-            }
+            other => AuthError::Network(other),
         }
     }
 }

@@ -57,11 +57,7 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 }
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`).
-///
-/// ```
-/// assert_eq!(oten_auth_core::form::percent_decode("%2F%2fevil", false), "//evil");
-/// ```
-pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -94,6 +90,11 @@ fn hex(b: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(percent_decode("%2F%2fevil", false), "//evil");
+    }
+
     use super::*;
 
     #[test]

@@ -34,6 +34,7 @@
 
 pub mod base64url;
 pub mod id_token;
+mod json_error;
 pub mod pkce;
 
 mod api_client;
@@ -47,17 +48,18 @@ mod discovery;
 mod end_reason;
 mod end_session;
 mod error;
-pub mod form;
+mod fetch_error;
+mod form;
 mod lineage;
 mod manager;
-pub mod metrics;
+mod metrics;
 mod navigator;
 mod oauth_error;
-pub mod origin;
+mod origin;
 mod pending_store;
 mod policy;
 mod reauth;
-pub mod request;
+mod request;
 mod return_path;
 pub mod routes;
 mod secret;
@@ -81,13 +83,17 @@ pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use end_reason::EndReason;
 pub use end_session::{end_session_request, EndSession, EndSessionMethod};
 pub use error::{AuthError, Deferral};
+pub use fetch_error::FetchError;
 pub use form::{form_encode, parse_query};
+pub use json_error::JsonError;
 pub use lineage::{InFlight, LineageRecord, RefreshGate};
 pub use manager::{
     ManagerConfig, SessionEvent, Subscription, TokenManager, COMFORT_MARGIN_MS, DEFAULT_ASK_TIMEOUT_MS,
     DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_SESSION_AGE_SECS,
 };
-pub use metrics::{MetricEvent, Metrics, MetricsSink, MetricsSnapshot};
+pub use metrics::{
+    endpoint_label, EndpointUsage, MetricEvent, Metrics, MetricsSink, MetricsSnapshot, MAX_ENDPOINT_LABELS,
+};
 pub use navigator::{is_auth_route, login_url, Navigator};
 pub use oauth_error::OAuthErrorBody;
 pub use origin::{origin_of, OriginAllowList};
@@ -99,7 +105,7 @@ pub use request::{
     RefreshOutcome, RevocableToken,
 };
 pub use return_path::sanitize_return_path;
-pub use secret::{AccessToken, IdToken, RefreshToken};
+pub use secret::{AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken, State};
 pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
 pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};

@@ -172,7 +172,7 @@ impl Metrics {
 /// The metrics label of a URL: its path, without query or fragment, with id-like segments replaced by `:id`.
 ///
 /// ```
-/// use oten_auth_core::metrics::endpoint_label;
+/// use oten_auth_core::endpoint_label;
 /// assert_eq!(endpoint_label("https://api.test/api/users/12345/posts?page=2"), "/api/users/:id/posts");
 /// assert_eq!(endpoint_label("/api/orders/6f1c2a9e-41d3-4c6b-9b1e-2f0e8d7c6b5a"), "/api/orders/:id");
 /// assert_eq!(endpoint_label("/api/user/profile#x"), "/api/user/profile");

@@ -51,14 +51,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Whether an origin is a loopback one (`127.0.0.0/8`, `localhost`, `[::1]`), where plain http is acceptable.
-///
-/// ```
-/// assert!(oten_auth_core::origin::is_loopback("http://127.0.0.1:9000"));
-/// assert!(!oten_auth_core::origin::is_loopback("http://example.test"));
-/// assert!(!oten_auth_core::origin::is_loopback("http://127.evil.test"));
-/// assert!(oten_auth_core::origin::is_loopback("http://[::1]:8080"));
-/// ```
-pub fn is_loopback(origin: &str) -> bool {
+pub(crate) fn is_loopback(origin: &str) -> bool {
     let Some(origin) = origin_of(origin) else { return false };
     let authority = origin.split_once("://").map(|(_, h)| h).unwrap_or_default();
     let host = match authority.strip_prefix('[') {
@@ -109,6 +102,14 @@ impl OriginAllowList {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn loopback_origins_are_recognised() {
+        assert!(is_loopback("http://127.0.0.1:9000"));
+        assert!(!is_loopback("http://example.test"));
+        assert!(!is_loopback("http://127.evil.test"));
+        assert!(is_loopback("http://[::1]:8080"));
+    }
+
     use super::*;
 
     #[test]

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 /// ```
 /// use oten_auth_core::{MemoryPendingStore, PendingAuthorization, PendingStore};
 /// let store = MemoryPendingStore::default();
-/// let attempt = PendingAuthorization::new("s", "n", "v".repeat(43), "/", "https://app.test/callback", 0);
+/// let verifier = oten_auth_core::pkce::PkceVerifier::parse("v".repeat(43)).unwrap();
+/// let attempt = PendingAuthorization::new("s", "n", verifier, "/", "https://app.test/callback", 0);
 /// store.save(&attempt).unwrap();
 /// assert_eq!(store.take(), Some(attempt));
 /// assert_eq!(store.take(), None); // used once

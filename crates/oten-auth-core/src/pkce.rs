@@ -37,6 +37,7 @@ pub const MAX_RANDOM_BYTES: usize = 96;
 /// assert_eq!(PkceVerifier::from_random_bytes(&[0; 8]).unwrap_err(), PkceError::WrongEntropyLength(8));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PkceError {
     /// The number of random bytes is outside 32..=96.
     #[error("a PKCE verifier needs 32 to 96 random bytes, got {0}")]

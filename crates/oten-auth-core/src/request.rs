@@ -4,8 +4,9 @@ use crate::end_reason::EndReason;
 use crate::error::AuthError;
 use crate::form::form_encode;
 use crate::oauth_error::OAuthErrorBody;
-use crate::secret::{AccessToken, RefreshToken};
-use crate::token_set::TokenSet;
+use crate::pkce::PkceVerifier;
+use crate::secret::{AccessToken, AuthorizationCode, RefreshToken};
+use crate::token_set::{TokenResponseError, TokenSet};
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -39,28 +40,29 @@ pub fn refresh_request(token_endpoint: &str, client_id: &str, refresh_token: &Re
 /// The authorization-code exchange with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5).
 ///
 /// ```
-/// use oten_auth_core::code_exchange_request;
-/// let r = code_exchange_request("https://idp.test/token", "spa", "c0de", "https://app.test/callback", "verifier");
-/// assert_eq!(
-///     r.body.as_deref(),
-///     Some("grant_type=authorization_code&code=c0de&redirect_uri=https%3A%2F%2Fapp.test%2Fcallback&client_id=spa&code_verifier=verifier")
-/// );
+/// use oten_auth_core::{code_exchange_request, pkce::PkceVerifier, AuthorizationCode};
+/// let verifier = PkceVerifier::parse("v".repeat(43)).unwrap();
+/// let code = AuthorizationCode::from("c0de");
+/// let r = code_exchange_request("https://idp.test/token", "spa", &code, "https://app.test/callback", &verifier);
+/// assert!(r.body.as_deref().unwrap().starts_with(
+///     "grant_type=authorization_code&code=c0de&redirect_uri=https%3A%2F%2Fapp.test%2Fcallback&client_id=spa&code_verifier=vvv"
+/// ));
 /// ```
 pub fn code_exchange_request(
     token_endpoint: &str,
     client_id: &str,
-    code: &str,
+    code: &AuthorizationCode,
     redirect_uri: &str,
-    code_verifier: &str,
+    code_verifier: &PkceVerifier,
 ) -> HttpRequest {
     form_post(
         token_endpoint,
         &[
             ("grant_type", "authorization_code"),
-            ("code", code),
+            ("code", code.expose()),
             ("redirect_uri", redirect_uri),
             ("client_id", client_id),
-            ("code_verifier", code_verifier),
+            ("code_verifier", code_verifier.as_str()),
         ],
     )
 }
@@ -78,7 +80,7 @@ pub enum RevocableToken<'a> {
 /// sign-out or a new sign-in) does not cancel it.
 ///
 /// ```
-/// use oten_auth_core::{revocation_request, RefreshToken, request::RevocableToken};
+/// use oten_auth_core::{revocation_request, RefreshToken, RevocableToken};
 /// let rt = RefreshToken::new("r");
 /// let r = revocation_request("https://idp.test/v1/oauth/revoke", "spa", RevocableToken::Refresh(&rt));
 /// assert_eq!(r.body.as_deref(), Some("token=r&token_type_hint=refresh_token&client_id=spa"));
@@ -102,7 +104,7 @@ pub fn revocation_request(endpoint: &str, client_id: &str, token: RevocableToken
 /// A refresh answer goes through [`refresh_outcome`] instead, which never keeps a consumed refresh token.
 ///
 /// ```
-/// use oten_auth_core::{AuthError, HttpResponse, request::token_endpoint_outcome};
+/// use oten_auth_core::{AuthError, HttpResponse, token_endpoint_outcome};
 /// let denied = HttpResponse::new(400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#);
 /// let e = token_endpoint_outcome(Ok(denied), 0, None).unwrap_err();
 /// assert!(e.requires_reauth());
@@ -116,8 +118,7 @@ pub fn token_endpoint_outcome(
 ) -> Result<TokenSet, AuthError> {
     let response = answer?;
     if response.is_success() {
-        return TokenSet::parse_token_response(&response.body, now_ms, previous)
-            .map_err(|e| AuthError::MalformedResponse(e.to_string()));
+        return TokenSet::parse_token_response(&response.body, now_ms, previous).map_err(AuthError::MalformedResponse);
     }
     Err(error_answer(&response))
 }
@@ -150,7 +151,7 @@ pub enum RefreshOutcome {
         /// The previous tokens with the new refresh token.
         tokens: TokenSet,
         /// What was wrong with the answer.
-        problem: String,
+        problem: TokenResponseError,
     },
     /// The refresh failed; the error's row of the taxonomy says whether the tokens are kept.
     Failed(AuthError),
@@ -164,7 +165,7 @@ pub enum RefreshOutcome {
 /// answer is classified as by [`token_endpoint_outcome`]: a malformed non-2xx answer keeps the tokens.
 ///
 /// ```
-/// use oten_auth_core::{HttpResponse, TokenSet, request::{refresh_outcome, RefreshOutcome}};
+/// use oten_auth_core::{HttpResponse, TokenSet, refresh_outcome, RefreshOutcome};
 /// let old = TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r1"}"#, 0, None).unwrap();
 /// let odd = HttpResponse::new(200, r#"{"access_token":"b","token_type":"N_A","refresh_token":"r2"}"#);
 /// assert!(matches!(refresh_outcome(Ok(odd), 1, &old), RefreshOutcome::Salvaged { .. }));
@@ -187,7 +188,7 @@ pub fn refresh_outcome(
     match TokenSet::parse_token_response(&response.body, now_ms, Some(previous)) {
         Ok(tokens) => RefreshOutcome::Renewed(tokens),
         Err(problem) => match TokenSet::salvage_refresh(&response.body, previous) {
-            Some(tokens) => RefreshOutcome::Salvaged { tokens, problem: problem.to_string() },
+            Some(tokens) => RefreshOutcome::Salvaged { tokens, problem },
             None => RefreshOutcome::Failed(AuthError::SessionEnded {
                 reason: EndReason::UnusableAnswer { problem: problem.to_string() },
             }),
@@ -220,7 +221,7 @@ mod tests {
             AuthError::MalformedResponse(_)
         ));
         let net = token_endpoint_outcome(Err(TransportError::Network("offline".into())), 0, None).unwrap_err();
-        assert_eq!(net, AuthError::Network("offline".into()));
+        assert_eq!(net, AuthError::Network(TransportError::Network("offline".into())));
         assert_eq!(token_endpoint_outcome(Err(TransportError::Timeout), 0, None).unwrap_err(), AuthError::Timeout);
     }
 }

@@ -1,4 +1,4 @@
-//! Token strings as newtypes that never print their value.
+//! Token strings, and the one-time values of a sign-in, as newtypes that never print their value.
 //!
 //! `Debug` and `Display` print `[redacted]`, so a token cannot reach a log by accident; the value is read
 //! only through an explicit [`AccessToken::expose`]. Serde keeps the plain string, for storage.
@@ -23,6 +23,18 @@ macro_rules! secret_string {
             /// storage), never for logging.
             pub fn expose(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
             }
         }
 
@@ -77,6 +89,42 @@ secret_string!(
     /// assert_eq!(IdToken::new("a.b.c").to_string(), "[redacted]");
     /// ```
     IdToken
+);
+
+secret_string!(
+    /// The one-time `state` of a sign-in (RFC 6749 §10.12): it ties the callback to the request this tab sent.
+    ///
+    /// ## Usage
+    ///
+    /// ```
+    /// use oten_auth_core::State;
+    /// assert_eq!(format!("{:?}", State::from("s")), "State([redacted])");
+    /// ```
+    State
+);
+
+secret_string!(
+    /// The `nonce` of a sign-in (OpenID Connect Core §3.1.2.1): the ID token must carry it back.
+    ///
+    /// ## Usage
+    ///
+    /// ```
+    /// use oten_auth_core::Nonce;
+    /// assert_eq!(Nonce::from("n").to_string(), "[redacted]");
+    /// ```
+    Nonce
+);
+
+secret_string!(
+    /// An authorization code (RFC 6749 §4.1.2): exchanged once, with the PKCE verifier, for tokens.
+    ///
+    /// ## Usage
+    ///
+    /// ```
+    /// use oten_auth_core::AuthorizationCode;
+    /// assert_eq!(format!("{:?}", AuthorizationCode::from("c")), "AuthorizationCode([redacted])");
+    /// ```
+    AuthorizationCode
 );
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::config::AuthConfig;
 use crate::crypto::{Crypto, CryptoError};
 use crate::discovery::ProviderMetadata;
 use crate::end_session::{end_session_request, EndSession};
+use crate::fetch_error::FetchError;
 use crate::id_token::{verify_id_token, IdTokenClaims, IdTokenError, IdTokenExpectations, JwkSet};
 use crate::pending_store::PendingStore;
 use crate::pkce::{code_challenge_from_digest, PkceVerifier};
@@ -114,7 +115,7 @@ impl SignInFlow {
         let digest = self.parts.crypto.sha256(verifier.as_str().as_bytes()).await.map_err(SignInError::Crypto)?;
         let now = self.parts.clock.now_ms();
         let pending =
-            PendingAuthorization::new(state, nonce, verifier.as_str(), return_to, &self.config.redirect_uri, now)
+            PendingAuthorization::new(state, nonce, verifier.clone(), return_to, &self.config.redirect_uri, now)
                 .with_options(options);
         self.parts.pending.save(&pending).map_err(SignInError::Storage)?;
         Ok(AuthorizationRequest::url(
@@ -158,7 +159,7 @@ impl SignInFlow {
             .crypto
             .random_bytes(RANDOM_BYTES / 2)
             .map(|b| base64url::encode(&b))
-            .map_err(|e| CallbackError::Other(e.to_string()))?;
+            .map_err(CallbackError::Crypto)?;
         Ok(SignedIn { tokens: tokens.with_user(user).with_lineage(lineage), return_to: pending.return_to })
     }
 
@@ -176,8 +177,9 @@ impl SignInFlow {
                 other => return other,
             }
         }
-        let jwks =
-            fetch_jwks(&self.metadata.jwks_uri, self.parts.transport.as_ref()).await.map_err(IdTokenError::Crypto)?;
+        let jwks = fetch_jwks(&self.metadata.jwks_uri, self.parts.transport.as_ref())
+            .await
+            .map_err(IdTokenError::KeysUnavailable)?;
         *self.jwks.borrow_mut() = Some(jwks.clone());
         verify_id_token(self.parts.crypto.as_ref(), token, &jwks, expect).await
     }
@@ -216,11 +218,11 @@ impl SignInFlow {
 /// let keys = oten_auth_core::fetch_jwks(&meta.jwks_uri, transport).await;
 /// # let _ = keys; }
 /// ```
-pub async fn fetch_jwks(jwks_uri: &str, transport: &dyn Transport) -> Result<JwkSet, String> {
+pub async fn fetch_jwks(jwks_uri: &str, transport: &dyn Transport) -> Result<JwkSet, FetchError> {
     let request = HttpRequest::new(Method::Get, jwks_uri).header("Accept", "application/json");
-    let response = transport.send(request).await.map_err(|e| e.to_string())?;
+    let response = transport.send(request).await?;
     if !response.is_success() {
-        return Err(format!("the provider's keys could not be loaded (HTTP {})", response.status));
+        return Err(FetchError::Status(response.status));
     }
-    serde_json::from_str(&response.body).map_err(|_| "the provider's keys are malformed".to_owned())
+    serde_json::from_str(&response.body).map_err(|e| FetchError::Malformed(e.into()))
 }

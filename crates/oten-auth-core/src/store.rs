@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 
 /// A failure of a [`TokenStore`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// What is stored is unreadable or of the wrong shape; the manager clears it and treats the person as
     /// signed out.

@@ -92,6 +92,7 @@ pub fn is_valid_lineage(id: &str) -> bool {
 /// assert_eq!(e, TokenResponseError::MissingAccessToken);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenResponseError {
     /// The body is not a JSON object.
     #[error("the token endpoint's answer is not a JSON object")]

@@ -191,6 +191,7 @@ impl std::fmt::Debug for HttpResponse {
 
 /// A request that got no HTTP answer at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The connection failed (offline, DNS, CORS refusal, TLS).
     #[error("network error: {0}")]

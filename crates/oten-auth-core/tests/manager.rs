@@ -4,8 +4,8 @@ use futures::executor::{block_on, LocalPool};
 use futures::task::LocalSpawnExt;
 use oten_auth_core::testing::{FakeClock, FakeTransport};
 use oten_auth_core::{
-    form::percent_decode, parse_query, AuthError, EndReason, HttpResponse, ManagerConfig, MemoryStore, Metrics,
-    SessionEvent, TokenManager, TokenSet, TokenStore, TransportError,
+    parse_query, AuthError, EndReason, HttpResponse, ManagerConfig, MemoryStore, Metrics, SessionEvent, TokenManager,
+    TokenSet, TokenStore, TransportError,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -120,7 +120,6 @@ fn refresh_request_is_a_form_post_with_the_refresh_token() {
     assert_eq!(r.manager.tokens().unwrap().refresh_token.unwrap().expose(), "r/1+");
     assert!(r.store.raw().unwrap().contains(r#""refresh_token":"r/1+""#));
     assert_eq!(r.manager.metrics().snapshot().expirations, 1);
-    let _ = percent_decode("", false);
 }
 
 #[test]

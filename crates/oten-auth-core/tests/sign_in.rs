@@ -71,7 +71,7 @@ fn every_bad_callback_is_refused_before_any_token_request() {
     let rig = Rig::new("EdDSA", "ed");
     let complete = |query: &str| futures::executor::block_on(rig.flow.complete(query));
     let state_of = |rig: &Rig| param(&rig.start("/", &SignInOptions::default()), "state");
-    let iss = form::form_encode(&[("iss", ISSUER)]);
+    let iss = form_encode(&[("iss", ISSUER)]);
 
     let s = state_of(&rig);
     assert_eq!(complete(&format!("code=c&{iss}")), Err(CallbackError::MissingState));
@@ -235,7 +235,7 @@ fn sign_out_revokes_both_tokens_and_ends_the_session_without_a_token_in_any_url(
     let rig = Rig::new("EdDSA", "ed");
     let signed_in = ok(&rig);
     let requests = rig.flow.revocation_requests(&signed_in.tokens);
-    let hints: Vec<_> = requests.iter().map(|r| form::parse_query(r.body.as_deref().unwrap())[1].1.clone()).collect();
+    let hints: Vec<_> = requests.iter().map(|r| parse_query(r.body.as_deref().unwrap())[1].1.clone()).collect();
     assert_eq!(hints, ["refresh_token", "access_token"], "refresh token first");
     assert!(requests.iter().all(|r| r.keepalive && !r.follow_redirects && !r.url.contains("token=")));
     assert_eq!(futures::executor::block_on(rig.flow.revoke(&signed_in.tokens)), 2);

@@ -81,26 +81,13 @@ fn submit_form(action: &str, fields: &[(&str, &str)]) -> Option<()> {
 }
 
 /// Replaces the current history entry's URL without a reload (removes `code` and `state` after the callback).
-///
-/// ## Usage
-///
-/// ```no_run
-/// oten_auth::replace_url("/callback"); // the address bar no longer shows ?code=…&state=…
-/// ```
-pub fn replace_url(url: &str) {
+pub(crate) fn replace_url(url: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
     }
 }
 
 /// The current `location.origin`.
-///
-/// ## Usage
-///
-/// ```no_run
-/// let redirect_uri = format!("{}/callback", oten_auth::current_origin());
-/// # let _ = redirect_uri;
-/// ```
-pub fn current_origin() -> String {
+pub(crate) fn current_origin() -> String {
     web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }

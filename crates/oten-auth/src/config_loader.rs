@@ -1,19 +1,20 @@
 //! Loading `config.json` at runtime, so one build serves every environment.
 
 use crate::browser_navigator::current_origin;
-use oten_auth_core::{ConfigError, ConfigFile, HttpRequest, Method, Transport};
+use oten_auth_core::{ConfigError, ConfigFile, FetchError, HttpRequest, Method, Transport};
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigLoadError {
     /// The file could not be fetched.
-    #[error("could not load {url}: {reason}")]
+    #[error("could not load {url}: {cause}")]
     Fetch {
         /// Where it was looked for.
         url: String,
         /// Why it failed.
-        reason: String,
+        #[source]
+        cause: FetchError,
     },
     /// The file is invalid.
     #[error("{url} is invalid: {error}")]
@@ -21,6 +22,7 @@ pub enum ConfigLoadError {
         /// Where it was read.
         url: String,
         /// What is wrong, naming the field.
+        #[source]
         error: ConfigError,
     },
 }
@@ -42,13 +44,13 @@ pub enum ConfigLoadError {
 pub async fn load_config(url: &str, transport: &dyn Transport) -> Result<ConfigFile, ConfigLoadError> {
     let origin = current_origin();
     let absolute = if url.starts_with('/') { format!("{origin}{url}") } else { url.to_owned() };
-    let fetch_error = |reason: String| ConfigLoadError::Fetch { url: url.to_owned(), reason };
+    let fetch_error = |cause: FetchError| ConfigLoadError::Fetch { url: url.to_owned(), cause };
     let response = transport
         .send(HttpRequest::new(Method::Get, absolute).header("Accept", "application/json"))
         .await
-        .map_err(|e| fetch_error(e.to_string()))?;
+        .map_err(|e| fetch_error(e.into()))?;
     if !response.is_success() {
-        return Err(fetch_error(format!("HTTP {}", response.status)));
+        return Err(fetch_error(FetchError::Status(response.status)));
     }
     ConfigFile::from_json(&response.body)
         .map(|file| ConfigFile { auth: file.auth.with_app_origin(&origin), app: file.app })

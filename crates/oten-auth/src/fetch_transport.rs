@@ -8,9 +8,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials, RequestRedirect, ResponseType};
 
-/// Default time a request may take before it is aborted (the configuration's default).
-pub const DEFAULT_TIMEOUT_MS: u32 = oten_auth_core::DEFAULT_REQUEST_TIMEOUT_MS;
-
 /// Sends [`HttpRequest`]s with `fetch`.
 ///
 /// Cookies are never sent (`credentials: "omit"`): tokens travel only in the `Authorization` header the API
@@ -37,7 +34,7 @@ pub struct FetchTransport {
 
 impl Default for FetchTransport {
     fn default() -> Self {
-        Self { timeout_ms: DEFAULT_TIMEOUT_MS }
+        Self { timeout_ms: oten_auth_core::DEFAULT_REQUEST_TIMEOUT_MS }
     }
 }
 

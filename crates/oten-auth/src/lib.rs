@@ -51,10 +51,8 @@
 //! Tests of an embedding app render these pages with no IdP: see `testing` (feature `testing`).
 #![warn(missing_docs)]
 
-pub mod scheduler;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod webcrypto;
 
 mod auth;
 mod browser_clock;
@@ -69,30 +67,47 @@ mod lineage_records;
 mod pending;
 mod provider;
 mod reauth_store;
+mod scheduler;
 mod session_store;
 mod sign_out;
 mod tab_identity;
 mod use_auth;
 mod web_locks;
+mod webcrypto;
 
 pub use oten_auth_core as core;
 
-pub use auth::{Auth, AuthParts};
-pub use browser_clock::BrowserClock;
-pub use browser_navigator::{current_origin, replace_url, BrowserNavigator};
-pub use browser_runtime::BrowserRuntime;
-pub use browser_siblings::{BrowserSiblings, CHANNEL_PREFIX, REFRESH_LOCK_PREFIX};
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+// The Leptos binding.
 pub use components::{AuthCallback, AuthProblem, LoginRedirect, RequireAuth};
-pub use config_loader::{load_config, ConfigLoadError};
 pub use context::{
     provide_auth, provide_auth_from_url, provide_auth_with_options, try_use_auth, use_auth, use_user, ConfigSource,
     ProvideAuthOptions,
 };
-pub use fetch_transport::{FetchTransport, DEFAULT_TIMEOUT_MS};
-pub use pending::{remove_stale_pending, save_pending, take_pending, SessionPendingStore, PENDING_KEY};
-pub use provider::{load_metadata, DISCOVERY_KEY};
-pub use reauth_store::{load_reauth, REAUTH_KEY};
-pub use session_store::{SessionStorageStore, TOKENS_KEY};
-pub use sign_out::end_idp_session;
-pub use tab_identity::{claim_tab_identity, TabIdentity, TAB_KEY};
 pub use use_auth::{AppSettingsError, AuthStatus, AuthUnavailable, LastError, UseAuth};
+
+// The session without Leptos, and the browser's parts it is built from.
+pub use auth::{Auth, AuthParts};
+pub use browser_clock::BrowserClock;
+pub use browser_navigator::BrowserNavigator;
+pub use browser_runtime::BrowserRuntime;
+pub use browser_siblings::BrowserSiblings;
+pub use config_loader::{load_config, ConfigLoadError};
+pub use fetch_transport::FetchTransport;
+pub use pending::SessionPendingStore;
+pub use scheduler::{start_background_refresh, BackgroundRefresh};
+pub use session_store::SessionStorageStore;
+pub use webcrypto::WebCrypto;
+
+/// Where the library keeps its state in the browser: sessionStorage keys (this tab only), the
+/// `BroadcastChannel` and Web Lock name prefixes shared by the app's tabs. Nothing else is stored.
+pub mod storage_keys {
+    pub use crate::browser_siblings::{CHANNEL_PREFIX, REFRESH_LOCK_PREFIX};
+    pub use crate::pending::PENDING_KEY;
+    pub use crate::provider::DISCOVERY_KEY;
+    pub use crate::reauth_store::REAUTH_KEY;
+    pub use crate::session_store::TOKENS_KEY;
+    pub use crate::tab_identity::TAB_KEY;
+}

@@ -1,7 +1,7 @@
 //! Fetching the provider's metadata (cached for the tab) and its signing keys.
 
 use crate::session_store::{read_item, remove_item, write_item};
-use oten_auth_core::{AuthConfig, DiscoveryError, HttpRequest, Method, ProviderMetadata, Transport};
+use oten_auth_core::{AuthConfig, DiscoveryError, FetchError, HttpRequest, Method, ProviderMetadata, Transport};
 use serde::{Deserialize, Serialize};
 
 /// The sessionStorage key of the cached discovery document.
@@ -19,17 +19,7 @@ struct CachedMetadata {
 /// `/.well-known/openid-configuration`, fetched once and cached in sessionStorage for an hour (so the
 /// callback page load does not fetch it again). A cached or fetched document whose `issuer` is not the
 /// configured one is refused.
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo(config: oten_auth_core::AuthConfig) {
-/// use oten_auth::{load_metadata, BrowserClock, FetchTransport};
-/// use oten_auth_core::Clock;
-/// let meta = load_metadata(&config, &FetchTransport::default(), BrowserClock.now_ms()).await;
-/// # let _ = meta; }
-/// ```
-pub async fn load_metadata(
+pub(crate) async fn load_metadata(
     config: &AuthConfig,
     transport: &dyn Transport,
     now_ms: i64,
@@ -54,12 +44,31 @@ pub async fn load_metadata(
     }
     let url = ProviderMetadata::discovery_url(&config.issuer);
     let request = HttpRequest::new(Method::Get, url).header("Accept", "application/json");
-    let response = transport.send(request).await.map_err(|e| DiscoveryError::Fetch(e.to_string()))?;
+    let response = transport.send(request).await.map_err(|e| DiscoveryError::Fetch(e.into()))?;
     if !response.is_success() {
-        return Err(DiscoveryError::Fetch(format!("HTTP {}", response.status)));
+        return Err(DiscoveryError::Fetch(FetchError::Status(response.status)));
     }
     let meta = ProviderMetadata::parse(&response.body, config)?;
     let cached = CachedMetadata { fetched_at: now_ms, metadata: meta.clone() };
     let _ = write_item(DISCOVERY_KEY, &serde_json::to_string(&cached).unwrap_or_default());
     Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    async fn a_cached_discovery_document_of_another_issuer_is_dropped() {
+        // Needs the dev stack's IdP (scripts/test starts it).
+        let config = oten_auth_core::AuthConfig::from_json(r#"{"issuer":"http://127.0.0.1:9000","client_id":"spa-dev","redirect_uri":"http://127.0.0.1:8099/callback"}"#).unwrap();
+        let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+        let foreign = r#"{"fetched_at":1,"metadata":{"issuer":"https://old-idp.test","authorization_endpoint":"https://old-idp.test/a","token_endpoint":"https://old-idp.test/t","jwks_uri":"https://old-idp.test/j"}}"#;
+        storage.set_item(DISCOVERY_KEY, foreign).unwrap();
+        let meta = load_metadata(&config, &crate::FetchTransport::default(), js_sys::Date::now() as i64).await.unwrap();
+        assert_eq!(meta.issuer, "http://127.0.0.1:9000");
+        let cached = storage.get_item(DISCOVERY_KEY).unwrap().unwrap();
+        assert!(!cached.contains("old-idp"), "replaced by the configured issuer's document");
+    }
 }

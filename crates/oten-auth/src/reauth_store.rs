@@ -8,16 +8,7 @@ use oten_auth_core::ReauthState;
 pub const REAUTH_KEY: &str = "oten.auth.reauth";
 
 /// The stored guard (a fresh one when missing or unreadable).
-///
-/// ## Usage
-///
-/// ```no_run
-/// use oten_auth_core::LoginDecision;
-/// if let LoginDecision::Explain(reason) = oten_auth::load_reauth().decide() {
-///     let _ = reason.to_string(); // "You signed out in another tab or window."
-/// }
-/// ```
-pub fn load_reauth() -> ReauthState {
+pub(crate) fn load_reauth() -> ReauthState {
     read_item(REAUTH_KEY).ok().flatten().map(|t| ReauthState::from_json(&t)).unwrap_or_default()
 }
 

@@ -8,20 +8,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// How often the scheduler looks at the clock (ms).
-pub const CHECK_INTERVAL_MS: u32 = 2_000;
+pub(crate) const CHECK_INTERVAL_MS: u32 = 2_000;
 /// A difference between wall-clock and monotonic time beyond this between two checks is a clock jump (ms).
-pub const CLOCK_JUMP_MS: f64 = 5_000.0;
+pub(crate) const CLOCK_JUMP_MS: f64 = 5_000.0;
 
 /// Whether the wall clock jumped between two readings, given how far it moved and how far the monotonic clock
 /// moved: a sleep (the wall clock ran, `performance.now()` did not) or a clock change either way.
-///
-/// ```
-/// use oten_auth::scheduler::clock_jumped;
-/// assert!(!clock_jumped(2_000.0, 2_003.0));
-/// assert!(clock_jumped(602_000.0, 2_000.0)); // ten minutes of sleep
-/// assert!(clock_jumped(-60_000.0, 2_000.0)); // the clock was set back
-/// ```
-pub fn clock_jumped(wall_delta_ms: f64, monotonic_delta_ms: f64) -> bool {
+pub(crate) fn clock_jumped(wall_delta_ms: f64, monotonic_delta_ms: f64) -> bool {
     (wall_delta_ms - monotonic_delta_ms).abs() > CLOCK_JUMP_MS
 }
 
@@ -92,7 +85,7 @@ fn monotonic_now() -> f64 {
 /// Starts the background check of `auth`'s session: refreshes a due token (with the manager's backoff after
 /// failures), counts an expired token once, and ends a session past its maximum age or expired beyond renewal.
 ///
-/// It runs every [`CHECK_INTERVAL_MS`] — a timer that compares timestamps survives sleep and throttling — and at
+/// It runs every 2 s — a timer that compares timestamps survives sleep and throttling — and at
 /// once on `visibilitychange` (visible), `pageshow` (also from the back-forward cache), `online` (which also ends a
 /// backoff), and when the wall clock jumps. A token that expired during a sleep is thus renewed at wake-up, and an
 /// API call made before that renewal waits for the same refresh.
@@ -101,7 +94,7 @@ fn monotonic_now() -> f64 {
 ///
 /// ```no_run
 /// # async fn demo(auth: oten_auth::Auth) {
-/// let background = oten_auth::scheduler::start_background_refresh(auth);
+/// let background = oten_auth::start_background_refresh(auth);
 /// // … keep it alive as long as the session should be kept fresh …
 /// drop(background);
 /// # }

@@ -4,16 +4,7 @@ use oten_auth_core::{EndSession, Navigator};
 
 /// Sends the browser to end the session at the provider: a plain navigation for a GET (which carries no token), a
 /// POST form for the POST binding (the `id_token_hint` travels in the body, never in the address bar or history).
-///
-/// ## Usage
-///
-/// ```no_run
-/// use oten_auth::{end_idp_session, BrowserNavigator};
-/// use oten_auth_core::EndSession;
-/// end_idp_session(&BrowserNavigator, EndSession::Redirect(
-///     "https://account.oten.com/v1/oauth/logout?client_id=my-spa&post_logout_redirect_uri=https%3A%2F%2Fapp.test%2Fsigned-out".into()));
-/// ```
-pub fn end_idp_session(navigator: &dyn Navigator, end: EndSession) {
+pub(crate) fn end_idp_session(navigator: &dyn Navigator, end: EndSession) {
     match end {
         EndSession::Redirect(url) => navigator.go_to(&url),
         EndSession::FormPost { action, fields } => {

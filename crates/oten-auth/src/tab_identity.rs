@@ -39,7 +39,7 @@ fn new_id() -> String {
 
 /// Claims this tab's id: the stored one when no other open tab holds it (a reload, a restored tab), else a new one
 /// (this tab is a copy). Without the Web Locks API the stored id is kept.
-pub async fn claim_tab_identity() -> TabIdentity {
+pub(crate) async fn claim_tab_identity() -> TabIdentity {
     let stored = read_item(TAB_KEY).ok().flatten().filter(|id| valid(id));
     if let Some(id) = &stored {
         match claim_for_page(&format!("{TAB_LOCK_PREFIX}{id}")).await {
@@ -58,4 +58,21 @@ pub(crate) async fn other_tabs(me: &str) -> Option<usize> {
     let names = held_names().await?;
     let mine = format!("{TAB_LOCK_PREFIX}{me}");
     Some(names.iter().filter(|n| n.starts_with(TAB_LOCK_PREFIX) && **n != mine).count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    async fn a_tab_claims_its_id_and_a_copy_in_the_same_page_gets_another() {
+        let first = claim_tab_identity().await;
+        // The page now holds the id's lock; a second claim from the stored id behaves as a copied tab would.
+        let second = claim_tab_identity().await;
+        assert!(second.copied, "the stored id is held by a live tab");
+        assert_ne!(first.id, second.id);
+        let stored = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item(TAB_KEY).unwrap();
+        assert_eq!(stored.as_deref(), Some(second.id.as_str()), "the copy keeps its own id");
+    }
 }

@@ -34,11 +34,11 @@ pub enum AuthStatus {
 #[non_exhaustive]
 pub enum AuthUnavailable {
     /// The configuration could not be loaded or is invalid (the message names the field).
-    #[error("{0}")]
-    Config(#[source] ConfigLoadError),
+    #[error(transparent)]
+    Config(ConfigLoadError),
     /// The provider's metadata could not be loaded or is unacceptable.
-    #[error("{0}")]
-    Provider(#[source] DiscoveryError),
+    #[error(transparent)]
+    Provider(DiscoveryError),
     /// `provide_auth` was called a second time on this page.
     #[error(
         "provide_auth() was called a second time on this page; call it once, at the root, and use use_auth() below it \
@@ -55,7 +55,7 @@ pub enum AuthUnavailable {
 #[non_exhaustive]
 pub enum AppSettingsError {
     /// Sign-in is unavailable, so the configuration is not loaded.
-    #[error("{0}")]
+    #[error(transparent)]
     Unavailable(#[from] AuthUnavailable),
     /// The `app` section does not fit the app's type.
     #[error("config.json: app{}: {source}", dotted(field))]
@@ -80,14 +80,14 @@ fn dotted(field: &str) -> String {
 #[non_exhaustive]
 pub enum LastError {
     /// A refresh failed or the session ended.
-    #[error("{0}")]
-    Session(#[source] AuthError),
+    #[error(transparent)]
+    Session(AuthError),
     /// The session could not be saved in this tab's storage.
-    #[error("{0}")]
-    Storage(#[source] StoreError),
+    #[error(transparent)]
+    Storage(StoreError),
     /// A sign-in could not start.
-    #[error("{0}")]
-    SignIn(#[source] SignInError),
+    #[error(transparent)]
+    SignIn(SignInError),
 }
 
 /// The session handle: signals to read and actions to call. `Copy`, so it moves into closures freely.

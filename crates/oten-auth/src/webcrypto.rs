@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), oten_auth_core::CryptoError> {
-//! use oten_auth::webcrypto::WebCrypto;
+//! use oten_auth::WebCrypto;
 //! use oten_auth_core::Crypto;
 //!
 //! let state = oten_auth_core::base64url::encode(&WebCrypto.random_bytes(16)?);
@@ -24,7 +24,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use oten_auth_core::id_token::{Jwk, JwsAlgorithm};
 use oten_auth_core::Crypto;
-pub use oten_auth_core::CryptoError;
+use oten_auth_core::CryptoError;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -37,7 +37,7 @@ const MAX_RANDOM_CHUNK: usize = 65_536;
 ///
 /// ```no_run
 /// use std::rc::Rc;
-/// let crypto: Rc<dyn oten_auth_core::Crypto> = Rc::new(oten_auth::webcrypto::WebCrypto);
+/// let crypto: Rc<dyn oten_auth_core::Crypto> = Rc::new(oten_auth::WebCrypto);
 /// # let _ = crypto;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,15 +66,7 @@ impl Crypto for WebCrypto {
 }
 
 /// `n` bytes from the browser's cryptographically secure random generator (`crypto.getRandomValues`).
-///
-/// ## Usage
-///
-/// ```no_run
-/// let nonce = oten_auth::webcrypto::random_bytes(32)?;
-/// assert_eq!(nonce.len(), 32);
-/// # Ok::<(), oten_auth::webcrypto::CryptoError>(())
-/// ```
-pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
     let crypto = crypto()?;
     let mut bytes = vec![0u8; n];
     for chunk in bytes.chunks_mut(MAX_RANDOM_CHUNK) {
@@ -84,16 +76,7 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
 }
 
 /// SHA-256 digest of `data` (`crypto.subtle.digest('SHA-256', data)`).
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), oten_auth::webcrypto::CryptoError> {
-/// let digest = oten_auth::webcrypto::sha256(b"abc").await?;
-/// assert_eq!(digest[0], 0xba);
-/// # Ok(()) }
-/// ```
-pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
+pub(crate) async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
     let promise = subtle()?.digest_with_str_and_u8_array("SHA-256", data).map_err(|e| js_error("digest", &e))?;
     let buffer = JsFuture::from(promise).await.map_err(|e| js_error("digest", &e))?;
     Uint8Array::new(&buffer)
@@ -107,18 +90,7 @@ pub async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
 /// ES256 as raw `r || s`), `Err` if the browser could not do the check at all.
 ///
 /// The key is imported with only the members its type needs, as non-extractable, for `verify` only.
-///
-/// ## Usage
-///
-/// ```no_run
-/// # async fn demo(jwk: &oten_auth_core::id_token::Jwk) -> Result<(), oten_auth::webcrypto::CryptoError> {
-/// use oten_auth_core::id_token::JwsAlgorithm;
-///
-/// let ok = oten_auth::webcrypto::verify_jws(jwk, JwsAlgorithm::EdDsa, b"header.payload", &[0; 64]).await?;
-/// assert!(!ok);
-/// # Ok(()) }
-/// ```
-pub async fn verify_jws(
+pub(crate) async fn verify_jws(
     jwk: &Jwk,
     alg: JwsAlgorithm,
     signing_input: &[u8],

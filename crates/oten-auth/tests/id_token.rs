@@ -1,9 +1,22 @@
-//! Browser tests of `oten_auth::webcrypto`: ID tokens built and signed in the test with keys that WebCrypto
+//! Browser tests of `oten_auth::WebCrypto`: ID tokens built and signed in the test with keys that WebCrypto
 //! itself generates (Ed25519, ECDSA P-256, RSASSA-PKCS1-v1_5 2048), then verified or refused.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use oten_auth::webcrypto::{random_bytes, sha256, verify_jws, WebCrypto};
+use oten_auth::WebCrypto;
+use oten_auth_core::{Crypto, CryptoError};
+
+fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
+    WebCrypto.random_bytes(n)
+}
+
+async fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
+    WebCrypto.sha256(data).await
+}
+
+async fn verify_jws(jwk: &Jwk, alg: JwsAlgorithm, input: &[u8], signature: &[u8]) -> Result<bool, CryptoError> {
+    WebCrypto.verify_signature(jwk, alg, input, signature).await
+}
 use oten_auth_core::base64url;
 use oten_auth_core::id_token::verify_id_token;
 use oten_auth_core::id_token::{IdTokenClaims, IdTokenError, IdTokenExpectations, Jwk, JwkSet, JwsAlgorithm};

@@ -21,17 +21,6 @@ fn unique(prefix: &str) -> String {
 }
 
 #[wasm_bindgen_test]
-async fn a_tab_claims_its_id_and_a_copy_in_the_same_page_gets_another() {
-    let first = oten_auth::claim_tab_identity().await;
-    // The page now holds the id's lock; a second claim from the stored id behaves as a copied tab would.
-    let second = oten_auth::claim_tab_identity().await;
-    assert!(second.copied, "the stored id is held by a live tab");
-    assert_ne!(first.id, second.id);
-    let stored = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item(oten_auth::TAB_KEY).unwrap();
-    assert_eq!(stored.as_deref(), Some(second.id.as_str()), "the copy keeps its own id");
-}
-
-#[wasm_bindgen_test]
 async fn the_refresh_lock_times_out_and_can_be_stolen() {
     let tabs = BrowserSiblings::connect(&unique("c")).await;
     let lineage = unique("L");
@@ -125,8 +114,8 @@ fn listen(name: &str) -> Rc<RefCell<Vec<String>>> {
 #[wasm_bindgen_test]
 async fn messages_reach_the_other_tabs_of_the_same_client_only() {
     let client = unique("c");
-    let same = listen(&format!("{}{client}", oten_auth::CHANNEL_PREFIX));
-    let other_app = listen(&format!("{}{}", oten_auth::CHANNEL_PREFIX, unique("c")));
+    let same = listen(&format!("{}{client}", oten_auth::storage_keys::CHANNEL_PREFIX));
+    let other_app = listen(&format!("{}{}", oten_auth::storage_keys::CHANNEL_PREFIX, unique("c")));
     let tabs = BrowserSiblings::connect(&client).await;
     tabs.post(&SiblingMessage::Join { from: tabs.tab_id() });
     sleep_ms(200).await;
@@ -134,43 +123,6 @@ async fn messages_reach_the_other_tabs_of_the_same_client_only() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(SiblingMessage::from_json(&got[0]), Some(SiblingMessage::Join { from: tabs.tab_id() }));
     assert!(other_app.borrow().is_empty(), "another app's channel hears nothing");
-}
-
-#[wasm_bindgen_test]
-async fn start_up_removes_stale_sign_in_state_and_keeps_a_live_one() {
-    let now = js_sys::Date::now() as i64;
-    let stale = oten_auth_core::PendingAuthorization::new(
-        "s",
-        "n",
-        "v".repeat(43),
-        "/",
-        "http://127.0.0.1:8099/callback",
-        now - 11 * 60_000,
-    );
-    oten_auth::save_pending(&stale).unwrap();
-    assert!(oten_auth::remove_stale_pending(now));
-    assert_eq!(oten_auth::take_pending(), None);
-    let live =
-        oten_auth_core::PendingAuthorization::new("s", "n", "v".repeat(43), "/", "http://127.0.0.1:8099/callback", now);
-    oten_auth::save_pending(&live).unwrap();
-    assert!(!oten_auth::remove_stale_pending(now));
-    assert_eq!(oten_auth::take_pending(), Some(live));
-    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    storage.set_item(oten_auth::PENDING_KEY, "{corrupt").unwrap();
-    assert!(oten_auth::remove_stale_pending(now));
-    assert_eq!(storage.get_item(oten_auth::PENDING_KEY).unwrap(), None);
-}
-
-#[wasm_bindgen_test]
-async fn a_cached_discovery_document_of_another_issuer_is_dropped() {
-    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let foreign = r#"{"fetched_at":1,"metadata":{"issuer":"https://old-idp.test","authorization_endpoint":"https://old-idp.test/a","token_endpoint":"https://old-idp.test/t","jwks_uri":"https://old-idp.test/j"}}"#;
-    storage.set_item(oten_auth::DISCOVERY_KEY, foreign).unwrap();
-    let meta =
-        oten_auth::load_metadata(&config(), &FetchTransport::default(), js_sys::Date::now() as i64).await.unwrap();
-    assert_eq!(meta.issuer, IDP);
-    let cached = storage.get_item(oten_auth::DISCOVERY_KEY).unwrap().unwrap();
-    assert!(!cached.contains("old-idp"), "replaced by the configured issuer's document");
 }
 
 #[wasm_bindgen_test]

@@ -1,6 +1,7 @@
 //! ID token claims validation (OpenID Connect Core 1.0 §3.1.3.7), after the signature has been verified.
 
 use super::IdTokenError;
+use crate::secret::Nonce;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -26,7 +27,7 @@ pub struct IdTokenExpectations {
     /// This client's `client_id`; it must be among `aud`.
     pub client_id: String,
     /// The `nonce` sent in this sign-in's authorization request.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The current time, in seconds since the Unix epoch.
     pub now_secs: i64,
     /// Allowed clock skew, in seconds (negative values count as 0).
@@ -42,7 +43,7 @@ impl IdTokenExpectations {
     pub fn new(
         issuer: impl Into<String>,
         client_id: impl Into<String>,
-        nonce: impl Into<String>,
+        nonce: impl Into<Nonce>,
         now_secs: i64,
     ) -> Self {
         Self {
@@ -224,7 +225,7 @@ pub fn validate_claims(
 
     match claims.get("nonce") {
         None => return Err(IdTokenError::MissingClaim("nonce")),
-        Some(Value::String(nonce)) if !expect.nonce.is_empty() && *nonce == expect.nonce => {}
+        Some(Value::String(nonce)) if !expect.nonce.expose().is_empty() && nonce == expect.nonce.expose() => {}
         Some(_) => return Err(IdTokenError::WrongNonce),
     }
 

@@ -165,7 +165,7 @@ fn nonce_is_required_and_must_match() {
     assert_eq!(check(&with("nonce", json!(1))), Err(IdTokenError::WrongNonce));
     assert_eq!(check(&without("nonce")), Err(IdTokenError::MissingClaim("nonce")));
     // An empty expected nonce (a bug in the caller) never matches, not even an empty claim.
-    let empty = IdTokenExpectations { nonce: String::new(), ..expect() };
+    let empty = IdTokenExpectations { nonce: "".into(), ..expect() };
     assert_eq!(validate_claims(&with("nonce", json!("")), &empty), Err(IdTokenError::WrongNonce));
 }
 

@@ -1,5 +1,7 @@
 //! The one error type of ID token checking.
 
+use crate::crypto::CryptoError;
+use crate::fetch_error::FetchError;
 use thiserror::Error;
 
 /// Why an ID token was refused.
@@ -67,8 +69,10 @@ pub enum IdTokenError {
     /// A required claim is absent (or, for `sub`, empty).
     #[error("the ID token lacks the required claim `{0}`")]
     MissingClaim(&'static str),
-    /// The signature could not be checked (key import, an algorithm this platform lacks, …) or the keys could not
-    /// be loaded.
+    /// The signature could not be checked (key import, an algorithm this platform lacks, …).
     #[error("the ID token could not be verified: {0}")]
-    Crypto(String),
+    Crypto(#[source] CryptoError),
+    /// The provider's keys could not be loaded.
+    #[error("the provider's signing keys could not be loaded: {0}")]
+    KeysUnavailable(#[source] FetchError),
 }

@@ -32,6 +32,6 @@ pub async fn verify_id_token(
         Ok(true) => validate_claims(jwt.claims(), expect),
         Ok(false) => Err(IdTokenError::BadSignature),
         Err(CryptoError::KeyMismatch(_)) => Err(IdTokenError::KeyMismatch),
-        Err(other) => Err(IdTokenError::Crypto(other.to_string())),
+        Err(other) => Err(IdTokenError::Crypto(other)),
     }
 }

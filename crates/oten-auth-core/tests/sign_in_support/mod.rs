@@ -5,8 +5,8 @@
 
 use ed25519_dalek::Signer as _;
 use futures::future::{FutureExt, LocalBoxFuture};
-use oten_auth_core::form::parse_query;
 use oten_auth_core::id_token::{Jwk, JwkSet, JwsAlgorithm};
+use oten_auth_core::parse_query;
 use oten_auth_core::testing::{FakeClock, FakeTransport};
 use oten_auth_core::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -306,7 +306,7 @@ impl Rig {
 
     /// The callback the provider would send for `params` (code, state, iss).
     pub fn callback(&self, params: &[(String, String)]) -> Result<SignedIn, CallbackError> {
-        let query = form::form_encode(&[("code", "the-code"), ("state", &param(params, "state")), ("iss", ISSUER)]);
+        let query = form_encode(&[("code", "the-code"), ("state", &param(params, "state")), ("iss", ISSUER)]);
         futures::executor::block_on(self.flow.complete(&query))
     }
 

@@ -6,7 +6,7 @@ use futures::channel::oneshot;
 use futures::executor::LocalPool;
 use futures::future::{FutureExt, LocalBoxFuture};
 use futures::task::LocalSpawnExt;
-use oten_auth_core::form::parse_query;
+use oten_auth_core::parse_query;
 use oten_auth_core::testing::{FakeClock, FakeRuntime, FakeTab, FakeTabs, FakeTimers};
 use oten_auth_core::*;
 use std::cell::{Cell, RefCell};
