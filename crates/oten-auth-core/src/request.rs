@@ -224,11 +224,6 @@ mod tests {
         assert_eq!(net, AuthError::Network(TransportError::Network("offline".into())));
         assert_eq!(token_endpoint_outcome(Err(TransportError::Timeout), 0, None).unwrap_err(), AuthError::Timeout);
     }
-}
-
-#[cfg(test)]
-mod refresh_tests {
-    use super::*;
 
     fn previous() -> TokenSet {
         TokenSet::parse_token_response(r#"{"access_token":"a","refresh_token":"r1"}"#, 1, None)
