@@ -105,6 +105,7 @@ impl PendingAuthorization {
     }
 
     /// The same attempt, remembering what `options` ask the ID token to prove (`max_age`, `acr_values`).
+    #[must_use]
     pub fn with_options(mut self, options: &SignInOptions) -> Self {
         self.max_age_secs = options.max_age_secs;
         self.acr_values = options.acr_values.clone();

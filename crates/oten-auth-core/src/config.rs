@@ -393,6 +393,7 @@ impl AuthConfig {
     }
 
     /// Fills the redirect URIs left out with `<origin>/callback` and `<origin>/signed-out`.
+    #[must_use]
     pub fn with_app_origin(mut self, origin: &str) -> Self {
         let origin = origin.trim_end_matches('/');
         if self.redirect_uri.is_empty() {

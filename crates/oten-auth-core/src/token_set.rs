@@ -190,6 +190,7 @@ impl TokenSet {
     }
 
     /// The same tokens as the start of a new lineage (used at sign-in).
+    #[must_use]
     pub fn with_lineage(mut self, lineage: impl Into<String>) -> Self {
         self.lineage = lineage.into();
         self.seq = 0;
@@ -210,6 +211,7 @@ impl TokenSet {
     }
 
     /// The same tokens with the signed-in person attached.
+    #[must_use]
     pub fn with_user(mut self, user: IdTokenClaims) -> Self {
         self.user = Some(user);
         self

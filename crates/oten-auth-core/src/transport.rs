@@ -70,6 +70,7 @@ impl HttpRequest {
     }
 
     /// Adds a header, replacing any of the same name (case-insensitive).
+    #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.set_header(name, value);
         self
@@ -93,6 +94,7 @@ impl HttpRequest {
     }
 
     /// Sets the body.
+    #[must_use]
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.body = Some(body.into());
         self
@@ -104,6 +106,7 @@ impl HttpRequest {
     /// use oten_auth_core::{HttpRequest, Method};
     /// assert!(HttpRequest::new(Method::Post, "https://idp.test/revoke").keep_alive().keepalive);
     /// ```
+    #[must_use]
     pub fn keep_alive(mut self) -> Self {
         self.keepalive = true;
         self
@@ -115,6 +118,7 @@ impl HttpRequest {
     /// use oten_auth_core::{HttpRequest, Method};
     /// assert!(!HttpRequest::new(Method::Post, "https://idp.test/token").no_redirects().follow_redirects);
     /// ```
+    #[must_use]
     pub fn no_redirects(mut self) -> Self {
         self.follow_redirects = false;
         self
@@ -149,6 +153,7 @@ impl HttpResponse {
     }
 
     /// Adds a header.
+    #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self

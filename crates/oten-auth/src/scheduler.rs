@@ -44,6 +44,7 @@ impl Drop for Listener {
 }
 
 /// The running background check; dropping it stops the timer and removes the listeners.
+#[must_use = "the background check stops when this handle is dropped"]
 pub struct BackgroundRefresh {
     _timer: gloo_timers::callback::Interval,
     _listeners: Vec<Listener>,

@@ -65,6 +65,7 @@ impl IdTokenExpectations {
     /// assert_eq!(e.max_age_secs, Some(300));
     /// assert_eq!(e.acr_values, Some(vec!["urn:mfa".to_string(), "pwd".to_string()]));
     /// ```
+    #[must_use]
     pub fn with_step_up(mut self, max_age_secs: Option<u32>, acr_values: Option<&str>) -> Self {
         self.max_age_secs = max_age_secs.map(i64::from);
         self.acr_values = acr_values
@@ -74,6 +75,7 @@ impl IdTokenExpectations {
     }
 
     /// The same expectations with another leeway.
+    #[must_use]
     pub fn with_leeway_secs(mut self, leeway_secs: i64) -> Self {
         self.leeway_secs = leeway_secs;
         self

@@ -82,12 +82,14 @@ impl ManagerConfig {
     }
 
     /// Replaces the refresh policy.
+    #[must_use]
     pub fn with_policy(mut self, policy: RefreshPolicy) -> Self {
         self.policy = policy;
         self
     }
 
     /// Sets the maximum session age in seconds (0: no limit).
+    #[must_use]
     pub fn with_max_session_age_secs(mut self, secs: u32) -> Self {
         self.max_session_age_ms = (secs > 0).then(|| i64::from(secs) * 1000);
         self
@@ -235,6 +237,7 @@ impl TokenManager {
     /// # Panics
     ///
     /// When the manager was already cloned (call it right after [`TokenManager::new`]).
+    #[must_use]
     pub fn with_runtime(mut self, runtime: Rc<dyn Runtime>) -> Self {
         Rc::get_mut(&mut self.inner).expect("with_runtime before the manager is shared").runtime = Some(runtime);
         self
@@ -245,6 +248,7 @@ impl TokenManager {
     /// # Panics
     ///
     /// When the manager was already cloned (call it right after [`TokenManager::new`]).
+    #[must_use]
     pub fn with_siblings(mut self, siblings: Rc<dyn Siblings>) -> Self {
         Rc::get_mut(&mut self.inner).expect("with_siblings before the manager is shared").siblings = Some(siblings);
         self
