@@ -62,7 +62,7 @@ mod tests {
     async fn a_missing_api_base_url_names_the_setting_and_sends_nothing() {
         let (page, mock) = mount_page_with("/profile", None, |_| HttpResponse::new(200, "{}"), ProfilePage);
         let text = text_eventually(&page, "api_base_url").await;
-        assert!(text.contains("config.json: app"), "{text}");
+        assert!(text.contains("config.json: configuration field `app`"), "{text}");
         assert!(mock.requests().is_empty());
     }
 }

@@ -12,7 +12,6 @@ use crate::policy::DEFAULT_REFRESH_BUFFER_SECS;
 use crate::routes::{CALLBACK_PATH, SIGNED_OUT_PATH};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 /// Scopes asked for when the configuration names none.
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -188,27 +187,22 @@ const AUTH_FIELDS: &[&str] = &[
     "end_session_method",
 ];
 
-/// The library's settings as written; `rest` catches unknown fields and comments.
-#[derive(Deserialize)]
+/// The library's settings as written, each field parsed by serde on its own (a type error names the field).
 struct RawAuthConfig {
-    #[serde(default)]
     mode: Option<AuthMode>,
     issuer: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<serde::de::IgnoredAny>,
     redirect_uri: Option<String>,
     post_logout_redirect_uri: Option<String>,
     scopes: Option<Vec<String>>,
     api_origins: Option<Vec<String>>,
     refresh_buffer_secs: Option<u32>,
     id_token_leeway_secs: Option<u32>,
-    endpoints: Option<BTreeMap<String, Value>>,
+    endpoints: Option<Map<String, Value>>,
     request_timeout_ms: Option<u32>,
     max_session_age_secs: Option<u32>,
     join_sibling_tabs: Option<bool>,
     end_session_method: Option<EndSessionMethod>,
-    #[serde(flatten)]
-    rest: BTreeMap<String, Value>,
 }
 
 /// An endpoint URL must be https, or http on a loopback host (local development).
@@ -241,25 +235,46 @@ fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, Confi
     }
 }
 
-/// Refuses fields that are neither known nor comments (`_…`).
-fn no_unknown(rest: &BTreeMap<String, Value>) -> Result<(), ConfigError> {
-    match rest.keys().find(|k| !k.starts_with('_')) {
+/// Removes the comments (`_…`) and refuses any other field that is not one of `known`.
+fn known_fields_only(mut object: Map<String, Value>, known: &[&str]) -> Result<Map<String, Value>, ConfigError> {
+    object.retain(|k, _| !k.starts_with('_'));
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(unknown) => Err(ConfigError::Unknown(unknown.clone())),
-        None => Ok(()),
+        None => Ok(object),
     }
 }
 
-/// Deserialises `value`, naming the field of a type error (`client_id: invalid type: integer …`).
-fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let reason = e.into_inner().to_string();
-        if path.is_empty() || path == "." {
-            ConfigError::NotJson(reason)
-        } else {
-            field_error(path, reason)
-        }
-    })
+/// Takes one field out of a settings object and parses it with serde; `null` counts as absent, and a type error
+/// names the field (`client_id: invalid type: integer …`).
+fn take<T: serde::de::DeserializeOwned>(
+    object: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<T>, ConfigError> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value).map(Some).map_err(|e| field_error(field, e.to_string())),
+    }
+}
+
+impl RawAuthConfig {
+    fn take_from(mut o: Map<String, Value>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            mode: take(&mut o, "mode")?,
+            issuer: take(&mut o, "issuer")?,
+            client_id: take(&mut o, "client_id")?,
+            redirect_uri: take(&mut o, "redirect_uri")?,
+            post_logout_redirect_uri: take(&mut o, "post_logout_redirect_uri")?,
+            scopes: take(&mut o, "scopes")?,
+            api_origins: take(&mut o, "api_origins")?,
+            refresh_buffer_secs: take(&mut o, "refresh_buffer_secs")?,
+            id_token_leeway_secs: take(&mut o, "id_token_leeway_secs")?,
+            endpoints: take(&mut o, "endpoints")?,
+            request_timeout_ms: take(&mut o, "request_timeout_ms")?,
+            max_session_age_secs: take(&mut o, "max_session_age_secs")?,
+            join_sibling_tabs: take(&mut o, "join_sibling_tabs")?,
+            end_session_method: take(&mut o, "end_session_method")?,
+        })
+    }
 }
 
 impl AuthConfig {
@@ -271,14 +286,11 @@ impl AuthConfig {
     }
 
     fn from_value(value: Value) -> Result<Self, ConfigError> {
-        if !value.is_object() {
-            return Err(ConfigError::NotJson("expected an object".into()));
-        }
-        let raw: RawAuthConfig = parse(value)?;
-        if raw.client_secret.is_some() {
+        let Value::Object(object) = value else { return Err(ConfigError::NotJson("expected an object".into())) };
+        if object.contains_key("client_secret") {
             return Err(field_error("client_secret", "a browser app is a public client and must not have a secret"));
         }
-        no_unknown(&raw.rest)?;
+        let raw = RawAuthConfig::take_from(known_fields_only(object, AUTH_FIELDS)?)?;
         let mode = raw.mode.unwrap_or_default();
         if mode != AuthMode::Public {
             return Err(field_error("mode", "only \"public\" is available in this version"));
@@ -323,19 +335,22 @@ impl AuthConfig {
         let endpoints = match raw.endpoints {
             None => EndpointOverrides::default(),
             Some(map) => {
-                let (known, rest): (BTreeMap<_, _>, BTreeMap<_, _>) = map.into_iter().partition(|(k, _)| {
-                    [
-                        "authorization_endpoint",
-                        "token_endpoint",
-                        "revocation_endpoint",
-                        "end_session_endpoint",
-                        "jwks_uri",
-                    ]
-                    .contains(&k.as_str())
-                });
-                no_unknown(&rest).map_err(|e| e.within("endpoints"))?;
-                let endpoints: EndpointOverrides =
-                    parse(Value::Object(known.into_iter().collect())).map_err(|e| e.within("endpoints"))?;
+                const ENDPOINTS: &[&str] = &[
+                    "authorization_endpoint",
+                    "token_endpoint",
+                    "revocation_endpoint",
+                    "end_session_endpoint",
+                    "jwks_uri",
+                ];
+                let mut known = known_fields_only(map, ENDPOINTS).map_err(|e| e.within("endpoints"))?;
+                let mut take = |field| take(&mut known, field).map_err(|e| e.within("endpoints"));
+                let endpoints = EndpointOverrides {
+                    authorization_endpoint: take("authorization_endpoint")?,
+                    token_endpoint: take("token_endpoint")?,
+                    revocation_endpoint: take("revocation_endpoint")?,
+                    end_session_endpoint: take("end_session_endpoint")?,
+                    jwks_uri: take("jwks_uri")?,
+                };
                 for (field, url) in [
                     ("authorization_endpoint", &endpoints.authorization_endpoint),
                     ("token_endpoint", &endpoints.token_endpoint),
@@ -454,7 +469,17 @@ impl ConfigFile {
     /// assert_eq!(file.app_settings::<App>().unwrap().api_base_url, "https://api.test");
     /// ```
     pub fn app_settings<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        parse(Value::Object(self.app.clone())).map_err(|e| e.within("app"))
+        Self::parse_app_settings(&self.app)
+    }
+
+    /// Parses an `app` section as the app's own type; an error names the field (`app.api_base_url`, or `app` for
+    /// the section itself).
+    pub fn parse_app_settings<T: serde::de::DeserializeOwned>(app: &Map<String, Value>) -> Result<T, ConfigError> {
+        serde_path_to_error::deserialize(Value::Object(app.clone())).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." { "app".to_owned() } else { format!("app.{path}") };
+            field_error(field, e.into_inner().to_string())
+        })
     }
 }
 
@@ -478,7 +503,7 @@ mod tests {
             (format!(r#"{{{ok},"scopes":"openid"}}"#), "scopes"),
             (format!(r#"{{{ok},"api_origins":["not a url"]}}"#), "api_origins"),
             (format!(r#"{{{ok},"api_origins":["http://api.example.test"]}}"#), "api_origins"),
-            (format!(r#"{{{ok},"api_origins":[5]}}"#), "api_origins[0]"),
+            (format!(r#"{{{ok},"api_origins":[5]}}"#), "api_origins"),
             (format!(r#"{{{ok},"refresh_buffer_secs":-1}}"#), "refresh_buffer_secs"),
             (format!(r#"{{{ok},"refresh_buffer_secs":3601}}"#), "refresh_buffer_secs"),
             (format!(r#"{{{ok},"client_secret":"s"}}"#), "client_secret"),

@@ -6,12 +6,11 @@ use futures::channel::oneshot;
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
 use oten_auth_core::{
-    ApiClient, ApiError, AuthError, DiscoveryError, MetricsSnapshot, SignInError, SignInOptions, StepUpChallenge,
-    StoreError,
+    ApiClient, ApiError, AuthError, ConfigError, ConfigFile, DiscoveryError, MetricsSnapshot, SignInError,
+    SignInOptions, StepUpChallenge, StoreError,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 
 /// Where the session stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,28 +50,15 @@ pub enum AuthUnavailable {
 }
 
 /// Why the app's own settings could not be read ([`UseAuth::app_settings`]).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppSettingsError {
     /// Sign-in is unavailable, so the configuration is not loaded.
     #[error(transparent)]
     Unavailable(#[from] AuthUnavailable),
-    /// The `app` section does not fit the app's type.
-    #[error("config.json: app{}: {source}", dotted(field))]
-    Invalid {
-        /// The field at fault (`api_base_url`, `.` for the section itself).
-        field: String,
-        /// What serde said.
-        #[source]
-        source: Arc<serde_json::Error>,
-    },
-}
-
-fn dotted(field: &str) -> String {
-    match field {
-        "" | "." => String::new(),
-        field => format!(".{field}"),
-    }
+    /// The `app` section does not fit the app's type (the error names the field: `app.api_base_url`).
+    #[error("config.json: {0}")]
+    Invalid(#[source] ConfigError),
 }
 
 /// The last problem worth showing to the person.
@@ -223,8 +209,7 @@ impl UseAuth {
     pub async fn app_settings<T: DeserializeOwned>(&self) -> Result<T, AppSettingsError> {
         self.ready().await?;
         let app = self.app.try_get_value().ok_or(AppSettingsError::Unavailable(AuthUnavailable::Gone))?;
-        serde_path_to_error::deserialize(Value::Object(app))
-            .map_err(|e| AppSettingsError::Invalid { field: e.path().to_string(), source: Arc::new(e.into_inner()) })
+        ConfigFile::parse_app_settings(&app).map_err(AppSettingsError::Invalid)
     }
 
     /// Starts a sign-in that comes back to `return_to` (a same-origin path; anything else becomes `/`). A session
