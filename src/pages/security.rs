@@ -1,5 +1,5 @@
 //! `/security` (protected): an answer the API gives only after a recent sign-in. When the sign-in is too old, the
-//! API says so (`insufficient_user_authentication`) and the library signs the person in again, then comes back.
+//! API says so (`insufficient_user_authentication`) and the library asks the person to sign in again, then comes back.
 
 use super::error_notice::ErrorNotice;
 use crate::api;
@@ -62,7 +62,7 @@ mod tests {
             move |_| HttpResponse::new(401, "").with_header("WWW-Authenticate", challenge),
             SecurityPage,
         );
-        text_eventually(&page, "taking you to sign in again").await;
+        text_eventually(&page, "sign in again to continue").await;
         assert_eq!(mock.visits(), vec!["/login?return_to=%2Fsecurity&step_up=1&max_age=300".to_owned()]);
         assert!(mock.handle().is_signed_in(), "the session is kept until the new sign-in");
     }

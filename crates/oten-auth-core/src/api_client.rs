@@ -47,12 +47,13 @@ pub enum ApiError {
     /// The API refused the token even after a refresh: the session was ended and sign-in started.
     #[error("the API refused your session; please sign in again")]
     Unauthorized,
-    /// The API asks for a more recent or stronger sign-in (RFC 9470): the person is being sent to sign in again,
-    /// and comes back to this page. The session is kept until then.
-    #[error("this needs {0}: taking you to sign in again")]
+    /// The API asks for a more recent or stronger sign-in (RFC 9470). The person is sent (once per page) to the
+    /// sign-in route with the challenge, which asks them to sign in again and comes back; the session is kept until
+    /// they agree.
+    #[error("this needs {0}; sign in again to continue")]
     StepUp(StepUpChallenge),
-    /// The API still asks for a stronger sign-in although the current one answers its challenge (it was just
-    /// made): signing in again would loop, so nothing more happens.
+    /// The API still asks for a stronger sign-in although the current one answers its challenge, or was made
+    /// moments ago: asking again would loop, so nothing more happens.
     #[error("the API still asks for {0}, although you just signed in; please try again later")]
     StepUpNotAccepted(StepUpChallenge),
     /// The request got no answer.
@@ -92,8 +93,9 @@ impl ApiError {
 ///   `/login` or `/callback`;
 /// - a 401 that asks for a stronger sign-in (`WWW-Authenticate: Bearer error="insufficient_user_authentication"`,
 ///   RFC 9470) is not a verdict on the token: no refresh, no retry, the session is kept; the person is sent to
-///   `/login?return_to=<current path>&step_up=1&max_age=…&acr_values=…` (a step-up sign-in that comes back), unless the
-///   current sign-in already answers the challenge (then [`ApiError::StepUpNotAccepted`], not a loop);
+///   `/login?return_to=<current path>&step_up=1&max_age=…&acr_values=…`, which asks them to sign in again and comes
+///   back, unless the current sign-in already answers the challenge or was made within a minute (then
+///   [`ApiError::StepUpNotAccepted`], not a loop);
 /// - network errors and 5xx reach the caller; they neither clear tokens nor redirect;
 /// - every answer to a request that carried a token is counted by endpoint and status.
 ///
@@ -214,7 +216,7 @@ impl ApiClient {
     fn step_up(&self, challenge: StepUpChallenge) -> ApiError {
         let now = self.manager.clock().now_ms();
         let user = self.manager.tokens().and_then(|t| t.user);
-        if user.is_some_and(|u| challenge.is_satisfied_by(&u, now)) {
+        if user.is_some_and(|u| challenge.is_answered_by(&u, now)) {
             return ApiError::StepUpNotAccepted(challenge);
         }
         let path = self.navigator.current_path();

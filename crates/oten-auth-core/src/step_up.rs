@@ -1,7 +1,8 @@
 //! Step-up authentication (RFC 9470): an API that wants a more recent or stronger sign-in answers
 //! `401` with `WWW-Authenticate: Bearer error="insufficient_user_authentication"`, optionally with `max_age` and
-//! `acr_values`. The client then signs the person in again with those options and comes back to the page; it is
-//! not a refresh, and not a session that ended (the loop guard does not count it).
+//! `acr_values`. It is not a verdict on the token: the client does not refresh or retry, it sends the person to the
+//! sign-in route with the challenge, where they are asked to sign in again with those options and come back to the
+//! page. The loop guard does not count it, and a sign-in made moments ago is never asked for again.
 
 use crate::authorize::SignInOptions;
 use crate::form::{form_encode, parse_query};
@@ -13,8 +14,8 @@ use std::fmt;
 /// The `error` of a step-up challenge.
 pub const INSUFFICIENT_USER_AUTHENTICATION: &str = "insufficient_user_authentication";
 
-/// Without `max_age` or `acr_values`, a sign-in this recent (seconds) already answers a challenge: asking again at
-/// once would loop.
+/// A sign-in this recent (seconds) is never asked to step up again: the API refuses what was just given, and
+/// asking again would loop.
 pub const STEP_UP_FRESH_SECS: i64 = 60;
 
 /// What an API asked for in a step-up challenge.
@@ -65,30 +66,32 @@ impl StepUpChallenge {
         })
     }
 
-    /// Whether `user`'s sign-in already answers the challenge (at `now_ms`): then the API disagrees with a
-    /// sign-in that was just made, and signing in again would loop. Without `max_age` or `acr_values`, a sign-in
-    /// within [`STEP_UP_FRESH_SECS`] answers it.
-    pub fn is_satisfied_by(&self, user: &IdTokenClaims, now_ms: i64) -> bool {
-        let now = now_ms.div_euclid(1000);
-        let age = user.auth_time.map(|t| now - t);
+    /// Whether `user`'s sign-in already answers the challenge (at `now_ms`), so that asking for another one would
+    /// loop: a sign-in made within [`STEP_UP_FRESH_SECS`], or one recent enough for `max_age` and of one of the
+    /// `acr_values` asked for.
+    pub fn is_answered_by(&self, user: &IdTokenClaims, now_ms: i64) -> bool {
+        let age = user.auth_time.map(|t| now_ms.div_euclid(1000) - t);
+        if age.is_some_and(|a| a <= STEP_UP_FRESH_SECS) {
+            return true;
+        }
         let recent_enough = match (self.max_age_secs, age) {
             (Some(max), Some(age)) => age <= i64::from(max),
             (Some(_), None) => false,
-            (None, age) => self.acr_values.is_some() || age.is_some_and(|a| a <= STEP_UP_FRESH_SECS),
+            (None, _) => self.acr_values.is_some(),
         };
         let right_kind = match &self.acr_values {
-            Some(wanted) => user.acr.as_deref().is_some_and(|acr| wanted.split(' ').any(|w| w == acr)),
+            Some(wanted) => user.acr.as_deref().is_some_and(|acr| wanted.split_whitespace().any(|w| w == acr)),
             None => true,
         };
         recent_enough && right_kind
     }
 
-    /// The sign-in options that answer the challenge: `max_age` and `acr_values` as asked; `prompt=login` when
-    /// neither was given.
+    /// The sign-in options that answer the challenge: `max_age` and `acr_values` as asked; `max_age=0` (sign in
+    /// now, and say when in `auth_time`) when neither was given.
     pub fn sign_in_options(&self) -> SignInOptions {
+        let bare = self.max_age_secs.is_none() && self.acr_values.is_none();
         SignInOptions {
-            prompt: (self.max_age_secs.is_none() && self.acr_values.is_none()).then(|| "login".to_owned()),
-            max_age_secs: self.max_age_secs,
+            max_age_secs: if bare { Some(0) } else { self.max_age_secs },
             acr_values: self.acr_values.clone(),
             ..SignInOptions::default()
         }
@@ -141,6 +144,11 @@ fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
         if rest.is_empty() {
             break;
         }
+        if let Some(after) = token68(rest) {
+            // A challenge's token68 (`Negotiate YII==`): no parameter of a Bearer challenge.
+            rest = after;
+            continue;
+        }
         let (token, after) = split_token(rest);
         if token.is_empty() {
             return in_bearer.then_some(params);
@@ -163,6 +171,19 @@ fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
         }
     }
     in_bearer.then_some(params)
+}
+
+/// What follows a token68 (RFC 9110 §11.2: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`) standing
+/// at the start of `s`: one with padding or a `+`/`/` in it, followed only by the end or a comma (`Negotiate YII==`).
+/// A name followed by `=` and a value is an auth-param, not a token68.
+fn token68(s: &str) -> Option<&str> {
+    let body = s.find(|c: char| !(c.is_ascii_alphanumeric() || "-._~+/".contains(c))).unwrap_or(s.len());
+    let padded = s[body..].find(|c| c != '=').map_or(s.len(), |i| body + i);
+    let after = &s[padded..];
+    let rest = after.trim_start_matches([' ', '\t']);
+    let alone = rest.is_empty() || rest.starts_with(',');
+    let looks_like_token68 = padded > body || s[..body].contains(['+', '/']);
+    (body > 0 && alone && looks_like_token68).then_some(after)
 }
 
 fn split_token(s: &str) -> (&str, &str) {
@@ -230,25 +251,47 @@ mod tests {
     }
 
     #[test]
-    fn a_recent_enough_sign_in_of_the_right_kind_satisfies_it() {
+    fn token68_challenges_before_or_after_are_skipped() {
+        let after_token68 = [
+            r#"Negotiate YII==, Bearer error="insufficient_user_authentication", max_age=5"#,
+            r#"Negotiate a/b+c, Bearer error="insufficient_user_authentication", max_age=5"#,
+            r#"Negotiate YII= , Bearer error = "insufficient_user_authentication" , max_age= 5"#,
+        ];
+        for header in after_token68 {
+            let c = StepUpChallenge::from_www_authenticate(header);
+            assert_eq!(c, Some(StepUpChallenge { max_age_secs: Some(5), acr_values: None }), "{header}");
+        }
+        let then_token68 = r#"Bearer error="insufficient_user_authentication", max_age=5, Negotiate YII=="#;
+        assert_eq!(StepUpChallenge::from_www_authenticate(then_token68).unwrap().max_age_secs, Some(5));
+    }
+
+    #[test]
+    fn a_sign_in_answers_a_challenge_when_recent_enough_and_of_the_right_kind_or_just_made() {
         let now = 1_000_000_000;
+        let secs = now / 1000;
         let c = StepUpChallenge { max_age_secs: Some(300), acr_values: None };
-        assert!(c.is_satisfied_by(&user(Some(now / 1000 - 300), None), now));
-        assert!(!c.is_satisfied_by(&user(Some(now / 1000 - 301), None), now));
-        assert!(!c.is_satisfied_by(&user(None, None), now), "no auth_time: not provably recent");
-        let mfa = StepUpChallenge { max_age_secs: None, acr_values: Some("urn:mfa urn:hw".into()) };
-        assert!(mfa.is_satisfied_by(&user(Some(0), Some("urn:hw")), now));
-        assert!(!mfa.is_satisfied_by(&user(Some(now / 1000), Some("urn:pwd")), now));
-        assert!(!mfa.is_satisfied_by(&user(Some(now / 1000), None), now));
+        assert!(c.is_answered_by(&user(Some(secs - 300), None), now));
+        assert!(!c.is_answered_by(&user(Some(secs - 301), None), now));
+        assert!(!c.is_answered_by(&user(None, None), now), "no auth_time: not provably recent");
+        let mfa = StepUpChallenge { max_age_secs: None, acr_values: Some("urn:mfa\turn:hw".into()) };
+        assert!(mfa.is_answered_by(&user(Some(0), Some("urn:hw")), now), "any whitespace separates acr values");
+        assert!(!mfa.is_answered_by(&user(Some(secs - 61), Some("urn:pwd")), now));
+        assert!(!mfa.is_answered_by(&user(Some(secs - 61), None), now));
+        // A sign-in of the last minute answers any challenge, even max_age=0 or an acr the provider did not give:
+        // the API refuses what was just given, and asking again would loop.
+        let now_please = StepUpChallenge { max_age_secs: Some(0), acr_values: Some("urn:mfa".into()) };
+        assert!(now_please.is_answered_by(&user(Some(secs - STEP_UP_FRESH_SECS), Some("urn:pwd")), now));
+        assert!(!now_please.is_answered_by(&user(Some(secs - STEP_UP_FRESH_SECS - 1), Some("urn:pwd")), now));
         let bare = StepUpChallenge::default();
-        assert!(bare.is_satisfied_by(&user(Some(now / 1000 - STEP_UP_FRESH_SECS), None), now));
-        assert!(!bare.is_satisfied_by(&user(Some(now / 1000 - STEP_UP_FRESH_SECS - 1), None), now));
+        assert!(bare.is_answered_by(&user(Some(secs - STEP_UP_FRESH_SECS), None), now));
+        assert!(!bare.is_answered_by(&user(Some(secs - STEP_UP_FRESH_SECS - 1), None), now));
     }
 
     #[test]
     fn options_and_login_urls_carry_the_challenge() {
         let bare = StepUpChallenge::default();
-        assert_eq!(bare.sign_in_options().prompt.as_deref(), Some("login"));
+        let options = bare.sign_in_options();
+        assert_eq!((options.prompt, options.max_age_secs), (None, Some(0)), "sign in now, and say when");
         let c = StepUpChallenge { max_age_secs: Some(0), acr_values: Some("urn:mfa".into()) };
         let options = c.sign_in_options();
         assert_eq!(

@@ -37,8 +37,21 @@ struct Rig {
     client: ApiClient,
 }
 
-/// An IdP and an API in one handler: the API accepts only the access tokens listed in `valid`.
+/// An IdP and an API in one handler: the API's status comes from `api_status` (given the request and its
+/// `Authorization` header).
 fn rig(api_status: impl Fn(&HttpRequest, &str) -> u16 + 'static) -> Rig {
+    rig_answering(
+        move |req| {
+            let auth = req.header_value("authorization").unwrap_or("").to_owned();
+            HttpResponse::new(api_status(req, &auth), r#"{"ok":true}"#)
+        },
+        None,
+    )
+}
+
+/// An IdP that rotates tokens (at1, at2, …) and an API answering from `api`; signed in with at0/rt0 (and `user`),
+/// on `/profile?tab=bio`.
+fn rig_answering(api: impl Fn(&HttpRequest) -> HttpResponse + 'static, user: Option<id_token::IdTokenClaims>) -> Rig {
     let issued = Rc::new(Cell::new(0));
     let transport = Rc::new(FakeTransport::with_handler(move |req| {
         if req.url == TOKEN_URL {
@@ -49,8 +62,7 @@ fn rig(api_status: impl Fn(&HttpRequest, &str) -> u16 + 'static) -> Rig {
                 format!(r#"{{"access_token":"at{n}","refresh_token":"rt{n}","token_type":"Bearer","expires_in":60}}"#),
             ));
         }
-        let auth = req.header_value("authorization").unwrap_or("").to_owned();
-        Ok(HttpResponse::new(api_status(req, &auth), r#"{"ok":true}"#))
+        Ok(api(req))
     }));
     let clock = Rc::new(FakeClock::new(T0));
     let store = Rc::new(MemoryStore::default());
@@ -62,7 +74,11 @@ fn rig(api_status: impl Fn(&HttpRequest, &str) -> u16 + 'static) -> Rig {
         Metrics::default(),
     );
     let initial = r#"{"access_token":"at0","refresh_token":"rt0","token_type":"Bearer","expires_in":60}"#;
-    manager.sign_in(TokenSet::parse_token_response(initial, T0, None).unwrap()).unwrap();
+    let mut tokens = TokenSet::parse_token_response(initial, T0, None).unwrap();
+    if let Some(user) = user {
+        tokens = tokens.with_user(user);
+    }
+    manager.sign_in(tokens).unwrap();
     let nav = Rc::new(Nav { path: RefCell::new("/profile?tab=bio".into()), ..Nav::default() });
     let client = ApiClient::new(manager, OriginAllowList::new([API]).unwrap(), nav.clone());
     Rig { clock, transport, store, nav, client }
@@ -332,37 +348,20 @@ fn an_api_401_is_not_counted_as_an_expiration_and_a_refused_session_is_revoked()
 }
 
 /// A signed-in client whose API answers every request with a step-up challenge (`challenge` is the
-/// `WWW-Authenticate` value), and the events the manager announced.
+/// `WWW-Authenticate` value), on `/security?tab=keys`, and the events the manager announced.
 fn step_up_rig(challenge: &'static str, user: Option<id_token::IdTokenClaims>) -> (Rig, Rc<RefCell<Vec<String>>>) {
-    let transport = Rc::new(FakeTransport::with_handler(move |req| {
-        if req.url == TOKEN_URL {
-            return Ok(HttpResponse::new(200, r#"{"access_token":"at9","refresh_token":"rt9","expires_in":60}"#));
-        }
-        Ok(HttpResponse::new(401, r#"{"error":"insufficient_user_authentication"}"#)
-            .with_header("WWW-Authenticate", challenge))
-    }));
-    let clock = Rc::new(FakeClock::new(T0));
-    let store = Rc::new(MemoryStore::default());
-    let manager = TokenManager::new(
-        ManagerConfig::new(TOKEN_URL, "spa"),
-        clock.clone(),
-        store.clone(),
-        transport.clone(),
-        Metrics::default(),
+    let r = rig_answering(
+        move |_| {
+            HttpResponse::new(401, r#"{"error":"insufficient_user_authentication"}"#)
+                .with_header("WWW-Authenticate", challenge)
+        },
+        user,
     );
-    let mut tokens =
-        TokenSet::parse_token_response(r#"{"access_token":"at0","refresh_token":"rt0","expires_in":60}"#, T0, None)
-            .unwrap();
-    if let Some(user) = user {
-        tokens = tokens.with_user(user);
-    }
-    manager.sign_in(tokens).unwrap();
     let events = Rc::new(RefCell::new(Vec::new()));
     let seen = events.clone();
-    manager.subscribe(move |e| seen.borrow_mut().push(format!("{e:?}")));
-    let nav = Rc::new(Nav { path: RefCell::new("/security?tab=keys".into()), ..Nav::default() });
-    let client = ApiClient::new(manager, OriginAllowList::new([API]).unwrap(), nav.clone());
-    (Rig { clock, transport, store, nav, client }, events)
+    r.client.manager().subscribe(move |e| seen.borrow_mut().push(format!("{e:?}")));
+    *r.nav.path.borrow_mut() = "/security?tab=keys".into();
+    (r, events)
 }
 
 #[test]

@@ -248,20 +248,24 @@ impl Auth {
     /// Like [`Auth::login`], asking the provider for more ([`SignInOptions`]: `prompt`, `max_age`, `acr_values`,
     /// `login_hint`, `ui_locales`); what it asks of `auth_time` and `acr` is checked in the ID token.
     pub async fn login_with(&self, return_to: &str, options: &SignInOptions) -> Result<(), SignInError> {
+        // Prepared first: a sign-in that cannot start (no WebCrypto, storage refused) leaves the session as it is.
+        let url = self.authorization_url(return_to, options).await?;
         self.end_here().await;
         let now = self.inner.manager.clock().now_ms();
         update_reauth(|state| state.sign_in_started(now));
-        let url = self.authorization_url(return_to, options).await?;
         self.inner.navigator.go_to(&url);
         Ok(())
     }
 
     /// A step-up sign-in (RFC 9470): what an API asked for in its challenge ([`StepUpChallenge`]), coming back to
-    /// `return_to`. Like [`Auth::login_with`] — the session this tab holds is revoked first, since the new sign-in
-    /// gets the same grant — but the loop guard does not count it: nothing ended, the person is asked for more.
+    /// `return_to`. Like [`Auth::login_with`], the session ends first — in this tab and its siblings (they see a
+    /// sign-out elsewhere and join the new session when it arrives) — and its tokens are revoked, since the new
+    /// sign-in gets the same grant at the provider and revoking the old tokens later would end it too. A step-up
+    /// that is cancelled at the provider therefore leaves the person signed out. The loop guard does not count it:
+    /// nothing ended by fault, the person is asked for more.
     pub async fn step_up(&self, return_to: &str, challenge: &StepUpChallenge) -> Result<(), SignInError> {
-        self.end_here().await;
         let url = self.authorization_url(return_to, &challenge.sign_in_options()).await?;
+        self.end_here().await;
         self.inner.navigator.go_to(&url);
         Ok(())
     }
@@ -289,7 +293,7 @@ impl Auth {
     /// the code, verifies the ID token, and starts the session. Returns the path to go back to. On any error nothing
     /// is stored.
     pub async fn handle_callback(&self, query: &str) -> Result<String, CallbackError> {
-        replace_url("/callback");
+        replace_url(oten_auth_core::routes::CALLBACK_PATH);
         let signed_in = self.inner.flow.complete(query).await?;
         // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
         // manager removes the stored copy and announces it as `StoreFailed`, so it is not a sign-in failure.

@@ -70,8 +70,9 @@ pub fn RequireAuth(
 ///   another account) or try once more — and nothing starts by itself.
 ///
 /// With `step_up=1` (and `max_age`, `acr_values`), put there by the API client after an API asked for a stronger
-/// sign-in ([`StepUpChallenge`]), a signed-in person is signed in again with those options and comes back; the
-/// loop guard does not count it.
+/// sign-in ([`StepUpChallenge`]), a signed-in person is asked to sign in again with those options ("Sign in again",
+/// or "Not now" for the home page) and comes back; the loop guard does not count it. It never starts without the
+/// click: it ends the session first, and a link could lead here.
 ///
 /// ## Usage
 ///
@@ -97,15 +98,16 @@ pub fn LoginRedirect() -> impl IntoView {
     let decision = RwSignal::new(None::<LoginDecision>);
     let return_to =
         move || sanitize_return_path(&query.with_untracked(|q| q.get("return_to")).unwrap_or_else(|| "/".into()));
-    // Sent here by the API client for a step-up (RFC 9470): sign in again with what the API asked for.
+    // Sent here by the API client for a step-up (RFC 9470): a signed-in person is asked to sign in again with what
+    // the API asked for. Only on a click: the session ends (and is revoked) before the new sign-in, so a link to this
+    // route must not be able to do it.
     let step_up = StepUpChallenge::from_login_query(&use_location().search.get_untracked());
     let options = step_up.as_ref().map(StepUpChallenge::sign_in_options).unwrap_or_default();
     let (step_up, options) = (StoredValue::new(step_up), StoredValue::new(options));
+    let stepping = RwSignal::new(false);
+    let navigate_home = navigate.clone();
     Effect::new(move |_| match (auth.status.get(), step_up.get_value()) {
-        (AuthStatus::SignedIn, Some(challenge)) if !started.get_value() => {
-            started.set_value(true);
-            auth.step_up(&return_to(), challenge);
-        }
+        (AuthStatus::SignedIn, Some(_)) => {}
         (AuthStatus::SignedIn, None) => navigate(&return_to(), NavigateOptions { replace: true, ..Default::default() }),
         (AuthStatus::SignedOut, _) if !started.get_value() => {
             let Some(session) = auth.session() else { return };
@@ -123,8 +125,30 @@ pub fn LoginRedirect() -> impl IntoView {
         decision.set(Some(LoginDecision::SignIn));
         auth.login_with(&return_to(), options.get_value());
     };
+    let step_up_now = move |_| {
+        let Some(challenge) = step_up.get_value() else { return };
+        started.set_value(true);
+        stepping.set(true);
+        auth.step_up(&return_to(), challenge);
+    };
+    let not_now = move |_| navigate_home("/", NavigateOptions { replace: true, ..Default::default() });
     move || match (auth.status.get(), decision.get(), auth.last_error.get()) {
         (AuthStatus::Unavailable(reason), _, _) => view! { <AuthProblem message=reason.to_string()/> }.into_any(),
+        (AuthStatus::SignedIn, _, _) if !stepping.get() && step_up.get_value().is_some() => view! {
+            <section class="auth-ended" role="alert" data-testid="step-up-needed">
+                <h2>"Please sign in again"</h2>
+                <p data-testid="step-up-reason">
+                    {format!("The page you were on needs {}.", step_up.get_value().unwrap_or_default())}
+                </p>
+                <p>"Signing in again ends this session first, in every tab of this app; they follow the new one."</p>
+                <button class="button primary" data-testid="step-up-continue" on:click=step_up_now>
+                    "Sign in again"
+                </button>
+                " "
+                <button class="button" data-testid="step-up-not-now" on:click=not_now.clone()>"Not now"</button>
+            </section>
+        }
+        .into_any(),
         (AuthStatus::SignedOut, Some(LoginDecision::Explain(reason)), _) => view! {
             <section class="auth-ended" role="alert" data-testid="session-ended">
                 <h2>"Your session has ended"</h2>
