@@ -1,8 +1,7 @@
 //! The API this app calls, as typed functions: each one waits for the session, sends the request through the
 //! authenticated client and reads the answer. Pages call these and never build a URL or touch a token.
 
-use oten_auth::core::ApiError;
-use oten_auth::{AppSettingsError, UseAuth};
+use oten_auth::{AppSettingsError, RequestError, UseAuth};
 use serde::Deserialize;
 
 /// The app's own settings: the `app` section of `config.json`.
@@ -18,9 +17,9 @@ pub enum AppError {
     /// Sign-in is unavailable or `config.json` has no usable `app.api_base_url` (the message names the field).
     #[error(transparent)]
     Settings(#[from] AppSettingsError),
-    /// The call failed (session, network, status, data); the message is readable as it is.
+    /// The call failed (sign-in unavailable, session, network, status, data); the message is readable as it is.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Request(#[from] RequestError),
 }
 
 /// The API's profile of the signed-in person.

@@ -109,10 +109,13 @@ test('frozen after its request left: the other tab never presents the old token,
     // until it times out, and the provider (counting whole seconds from issue) may already refuse the token then.
     const { expires_at: expiresAt } = await other.evaluate(() => JSON.parse(sessionStorage.getItem('oten.auth.tokens')));
     const until = Math.min(Date.now() + 4_000, expiresAt - 3_500);
-    while (Date.now() < until) {
+    let checks = 0;
+    do {
       assert.equal(await profileWorks(other), true, 'the still-valid access token is used');
+      checks += 1;
       await sleep(300);
-    }
+    } while (Date.now() < until);
+    t.diagnostic(`case 2: the other tab's API call worked ${checks} times while the sender was frozen`);
     assert.ok(!otherRequests.includes('refresh_token'), 'the other tab never presented the refresh token');
     // At expiry it signs in afresh, without a click (the IdP session is alive).
     await eventually(async () => authorizations.length > 0, 15_000, 'a fresh sign-in');

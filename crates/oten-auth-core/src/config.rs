@@ -235,6 +235,20 @@ fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, Confi
     }
 }
 
+/// The path of a `client_secret` (or `_client_secret`) key anywhere in `object`, if there is one.
+fn secret_path(object: &Map<String, Value>, prefix: &str) -> Option<String> {
+    object.iter().find_map(|(key, value)| {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        if key.trim_start_matches('_').eq_ignore_ascii_case("client_secret") {
+            return Some(path);
+        }
+        match value {
+            Value::Object(inner) => secret_path(inner, &path),
+            _ => None,
+        }
+    })
+}
+
 /// Removes the comments (`_…`) and refuses any other field that is not one of `known`.
 fn known_fields_only(mut object: Map<String, Value>, known: &[&str]) -> Result<Map<String, Value>, ConfigError> {
     object.retain(|k, _| !k.starts_with('_'));
@@ -442,14 +456,24 @@ impl ConfigFile {
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::NotJson(e.to_string()))?;
         let Value::Object(mut top) = value else { return Err(ConfigError::NotJson("expected an object".into())) };
-        if let Some(unknown) = top.keys().find(|k| !k.starts_with('_') && *k != "auth" && *k != "app") {
-            let hint = match AUTH_FIELDS.contains(&unknown.as_str()) {
-                true => " (the library's settings go under \"auth\")",
-                false => "",
-            };
-            return Err(field_error(unknown.clone(), format!("is not a section of the configuration{hint}")));
+        // The file is served to every visitor: a secret has no place anywhere in it, not even in a comment.
+        if let Some(path) = secret_path(&top, "") {
+            return Err(field_error(
+                path,
+                "config.json is public (every visitor can read it): never put a client secret in it",
+            ));
         }
-        let auth = top.remove("auth").ok_or_else(|| field_error("auth", "is required (the library's settings)"))?;
+        if let Some(unknown) = top.keys().find(|k| !k.starts_with('_') && *k != "auth" && *k != "app") {
+            return Err(match AUTH_FIELDS.contains(&unknown.as_str()) {
+                true => field_error(unknown.clone(), "goes under \"auth\" (the library's settings)"),
+                false => ConfigError::Unknown(unknown.clone()),
+            });
+        }
+        let auth = match top.remove("auth") {
+            None => return Err(field_error("auth", "is required (the library's settings)")),
+            Some(auth @ Value::Object(_)) => auth,
+            Some(_) => return Err(field_error("auth", "must be an object (the library's settings)")),
+        };
         let auth = AuthConfig::from_value(auth).map_err(|e| e.within("auth"))?;
         let app = match top.remove("app") {
             None => Map::new(),
@@ -548,9 +572,22 @@ mod tests {
         assert_eq!(file(&format!(r#"{{{auth},"app":[]}}"#)).unwrap_err().field(), Some("app"));
         assert_eq!(file(r#"{"_comment":"x"}"#).unwrap_err().field(), Some("auth"));
         let old_shape = file(r#"{"issuer":"https://a.test","client_id":"c"}"#).unwrap_err();
-        assert!(old_shape.to_string().contains("go under \"auth\""), "{old_shape}");
+        assert!(old_shape.to_string().contains("goes under \"auth\""), "{old_shape}");
+        assert_eq!(file(r#"{"auth":[]}"#).unwrap_err().field(), Some("auth"));
+        assert_eq!(file(r#"{"auth":null}"#).unwrap_err().field(), Some("auth"));
+        assert_eq!(file(&format!(r#"{{{auth},"extra":{{}}}}"#)).unwrap_err(), ConfigError::Unknown("extra".into()));
+        for (json, path) in [
+            (format!(r#"{{{auth},"client_secret":"s"}}"#), "client_secret"),
+            (format!(r#"{{{auth},"app":{{"client_secret":"s"}}}}"#), "app.client_secret"),
+            (format!(r#"{{{auth},"app":{{"api":{{"Client_Secret":"s"}}}}}}"#), "app.api.Client_Secret"),
+            (format!(r#"{{{auth},"_client_secret":"s"}}"#), "_client_secret"),
+        ] {
+            let e = file(&json).unwrap_err();
+            assert_eq!(e.field(), Some(path), "{json}");
+            assert!(e.to_string().contains("never put a client secret"), "{e}");
+        }
         let flat = file(&format!(r#"{{{auth},"issuer":"https://a.test"}}"#)).unwrap_err();
-        assert!(flat.to_string().contains("go under \"auth\""), "{flat}");
+        assert!(flat.to_string().contains("goes under \"auth\""), "{flat}");
         assert_eq!(
             file(r#"{"auth":{"issuer":"https://a.test","client_id":""}}"#).unwrap_err().field(),
             Some("auth.client_id")

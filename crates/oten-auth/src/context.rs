@@ -110,7 +110,8 @@ impl ProvideAuthOptions {
     }
 
     /// Whether this tab coordinates with its sibling tabs (default: yes). Off only for a session that no other tab
-    /// can hold (an in-memory store, for instance).
+    /// can hold (an in-memory store given with [`ProvideAuthOptions::store`]); with the default sessionStorage
+    /// store, which a duplicated tab copies, tabs coordinate whatever this says.
     pub fn coordinate_tabs(mut self, on: bool) -> Self {
         self.coordinate_tabs = on;
         self
@@ -151,13 +152,13 @@ pub fn provide_auth_from_url(url: &str) -> UseAuth {
 /// ```
 pub fn provide_auth_with_options(source: impl Into<ConfigSource>, options: ProvideAuthOptions) -> UseAuth {
     let source = source.into();
+    // The configuration comes through the same transport as everything else.
+    let transport = options.transport.clone().unwrap_or_else(|| Rc::new(FetchTransport::default()));
     provide(
         async move {
             match source {
                 ConfigSource::Value(file) => Ok(*file),
-                ConfigSource::Url(url) => {
-                    load_config(&url, &FetchTransport::default()).await.map_err(AuthUnavailable::Config)
-                }
+                ConfigSource::Url(url) => load_config(&url, transport.as_ref()).await.map_err(AuthUnavailable::Config),
             }
         },
         options,
@@ -271,7 +272,8 @@ fn provide(
         };
         handle.app.try_set_value(file.app);
         let config = file.auth;
-        let siblings = match options.coordinate_tabs {
+        // A duplicated tab copies sessionStorage: with the default store, tabs always coordinate.
+        let siblings = match options.coordinate_tabs || options.store.is_none() {
             true => Some(BrowserSiblings::connect(&config.client_id).await),
             false => None,
         };
@@ -296,6 +298,13 @@ fn provide(
                 return;
             }
         };
+        // Unmounted while loading: nothing starts (a new provider may already run over the same storage).
+        if handle.status.try_get_untracked().is_none() {
+            if let Some(siblings) = auth.siblings() {
+                siblings.stop();
+            }
+            return;
+        }
         let subscription = wire(&auth, w);
         auth.start().await;
         // The owner may be gone by now (an unmount): then nothing keeps running.

@@ -13,7 +13,7 @@
 //! ```no_run
 //! use leptos::prelude::*;
 //! use leptos_router::{components::{Route, Router, Routes}, path, StaticSegment};
-//! use oten_auth::core::routes::{CALLBACK_SEGMENT, LOGIN_SEGMENT};
+//! use oten_auth::core::routes::{CALLBACK_SEGMENT, LOGIN_SEGMENT, SIGNED_OUT_SEGMENT};
 //! use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, RequireAuth};
 //!
 //! #[component]
@@ -24,6 +24,7 @@
 //!             <Routes fallback=|| "Not found">
 //!                 <Route path=StaticSegment(LOGIN_SEGMENT) view=LoginRedirect/>
 //!                 <Route path=StaticSegment(CALLBACK_SEGMENT) view=AuthCallback/>
+//!                 <Route path=StaticSegment(SIGNED_OUT_SEGMENT) view=|| "Signed out"/>
 //!                 <Route path=path!("/profile") view=|| view! { <RequireAuth><Profile/></RequireAuth> }/>
 //!             </Routes>
 //!         </Router>
@@ -86,7 +87,7 @@ pub use context::{
     provide_auth, provide_auth_from_url, provide_auth_with_options, try_use_auth, use_auth, use_user, ConfigSource,
     ProvideAuthOptions,
 };
-pub use use_auth::{AppSettingsError, AuthStatus, AuthUnavailable, LastError, UseAuth};
+pub use use_auth::{AppSettingsError, AuthStatus, AuthUnavailable, LastError, RequestError, UseAuth};
 
 // The session without Leptos, and the browser's parts it is built from.
 pub use auth::{Auth, AuthParts};

@@ -11,15 +11,17 @@
 //! ```no_run
 //! use leptos::prelude::*;
 //! use oten_auth::core::{id_token::IdTokenClaims, HttpResponse};
-//! use oten_auth::testing::provide_mock_auth;
+//! use oten_auth::testing::{provide_mock_auth, MOCK_API};
 //!
 //! # #[component] fn ProfilePage() -> impl IntoView { () }
 //! // In a #[wasm_bindgen_test], inside the component mounted for the test:
 //! # fn demo() -> impl IntoView {
 //! let mock = provide_mock_auth(IdTokenClaims::new("u1").with_name("Alice"), &["openid", "profile"])
-//!     .app_settings(serde_json::json!({"api_base_url": "https://api.test"}))
-//!     .answer(|request| match request.url.as_str() {
-//!         "https://api.test/api/user/profile" => HttpResponse::new(200, r#"{"name":"Alice","email":"a@x.test"}"#),
+//!     // The API's origin is allow-listed (MOCK_API, or the origins given to provide_mock_auth_with), so requests
+//!     // to it carry the Bearer token as in the app.
+//!     .app_settings(serde_json::json!({ "api_base_url": MOCK_API }))
+//!     .answer(|request| match (request.url.strip_prefix(MOCK_API), request.header_value("authorization")) {
+//!         (Some("/api/user/profile"), Some(_)) => HttpResponse::new(200, r#"{"name":"Alice","email":"a@x.test"}"#),
 //!         _ => HttpResponse::new(404, ""),
 //!     });
 //! view! { <leptos_router::components::Router><ProfilePage/></leptos_router::components::Router> }
@@ -160,6 +162,8 @@ pub fn provide_mock_auth_with(user: Option<IdTokenClaims>, scopes: &[&str], api_
         pending: Rc::new(MemoryPendingStore::default()),
         ..AuthParts::default()
     };
+    // The loop guard lives in the test page's sessionStorage: each mock starts without an earlier test's state.
+    let _ = crate::session_store::remove_item(crate::reauth_store::REAUTH_KEY);
     let auth = Auth::from_metadata(config, metadata, parts);
     if let Some(user) = user {
         let now = js_sys::Date::now() as i64;
@@ -213,15 +217,17 @@ impl MockAuth {
         self.shared.requests.borrow().clone()
     }
 
-    /// Where the library sent the browser so far (an IdP's authorization URL for a sign-in, its end-session URL
-    /// for a sign-out, `/login?…` after an API refused the session), in order.
+    /// Where the library sent the browser so far, outside the router (an IdP's authorization URL for a sign-in, its
+    /// end-session URL for a sign-out, `/login?…` after an API refused the session or asked for a step-up), in
+    /// order. `<RequireAuth>` moves within the router, as in the app: read the router's location for that.
     pub fn visits(&self) -> Vec<String> {
         self.shared.visits.borrow().clone()
     }
 
-    /// Ends the session as another tab's sign-out would: the signals change, `<RequireAuth>` sends to `/login`.
+    /// Ends the session as another tab's sign-out would: the status becomes signed out, `last_error` says why,
+    /// `/login` explains it, and `<RequireAuth>` sends there.
     pub fn end_session(&self) {
-        let _ = self.auth.manager().sign_out();
+        self.auth.manager().end_session(oten_auth_core::EndReason::SignedOutElsewhere);
     }
 
     /// The session behind the handle (its token manager, API client, configuration).

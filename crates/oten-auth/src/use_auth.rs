@@ -61,6 +61,28 @@ pub enum AppSettingsError {
     Invalid(#[source] ConfigError),
 }
 
+/// Why a request through the session's API client failed ([`UseAuth::get_json`] and its siblings).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Sign-in cannot work on this page (configuration, provider, …), so nothing was sent.
+    #[error(transparent)]
+    Unavailable(#[from] AuthUnavailable),
+    /// The call failed: no session, a session the API refused, a step-up, no answer, a non-2xx status, bad JSON.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl RequestError {
+    /// The API error, when the request got as far as the client.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            RequestError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The last problem worth showing to the person.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -168,14 +190,14 @@ impl UseAuth {
         }
     }
 
-    /// The authenticated API client, once the session is ready.
-    pub async fn client(&self) -> Result<ApiClient, ApiError> {
-        self.ready().await.map(|auth| auth.client().clone()).map_err(|_| ApiError::Auth(AuthError::NotSignedIn))
+    /// The authenticated API client, once the session is ready (or why there will be none).
+    pub async fn client(&self) -> Result<ApiClient, AuthUnavailable> {
+        self.ready().await.map(|auth| auth.client().clone())
     }
 
     /// `GET url` through the authenticated client (after readiness), the 2xx answer read as JSON.
-    pub async fn get_json<T: DeserializeOwned>(self, url: impl AsRef<str>) -> Result<T, ApiError> {
-        self.client().await?.get_json(url.as_ref()).await
+    pub async fn get_json<T: DeserializeOwned>(self, url: impl AsRef<str>) -> Result<T, RequestError> {
+        Ok(self.client().await?.get_json(url.as_ref()).await?)
     }
 
     /// `PUT url` with a JSON body through the authenticated client, the 2xx answer read as JSON.
@@ -183,8 +205,8 @@ impl UseAuth {
         self,
         url: impl AsRef<str>,
         body: &B,
-    ) -> Result<T, ApiError> {
-        self.client().await?.put_json(url.as_ref(), body).await
+    ) -> Result<T, RequestError> {
+        Ok(self.client().await?.put_json(url.as_ref(), body).await?)
     }
 
     /// `POST url` with a JSON body through the authenticated client, the 2xx answer read as JSON.
@@ -192,8 +214,8 @@ impl UseAuth {
         self,
         url: impl AsRef<str>,
         body: &B,
-    ) -> Result<T, ApiError> {
-        self.client().await?.post_json(url.as_ref(), body).await
+    ) -> Result<T, RequestError> {
+        Ok(self.client().await?.post_json(url.as_ref(), body).await?)
     }
 
     /// The app's own settings (the `app` section of `config.json`) as the app's own type, once the configuration is
@@ -221,25 +243,25 @@ impl UseAuth {
     /// Like [`UseAuth::login`] with [`SignInOptions`] (`prompt`, `max_age`, `acr_values`, `login_hint`,
     /// `ui_locales`): a step-up sign-in, for instance.
     pub fn login_with(&self, return_to: &str, options: SignInOptions) {
-        let (handle, return_to) = (*self, return_to.to_owned());
-        self.writers.last_error.try_set(None);
-        leptos::task::spawn_local(async move {
-            let Ok(auth) = handle.ready().await else { return };
-            if let Err(e) = auth.login_with(&return_to, &options).await {
-                handle.writers.last_error.try_set(Some(LastError::SignIn(e)));
-            }
-        });
+        let return_to = return_to.to_owned();
+        self.start_sign_in(async move |auth: Auth| auth.login_with(&return_to, &options).await);
     }
 
     /// Starts a step-up sign-in for what an API asked ([`StepUpChallenge`]), coming back to `return_to`. The
     /// library's `/login` route calls it when the API client sent the person there for a step-up; the loop guard
     /// does not count it.
     pub fn step_up(&self, return_to: &str, challenge: StepUpChallenge) {
-        let (handle, return_to) = (*self, return_to.to_owned());
+        let return_to = return_to.to_owned();
+        self.start_sign_in(async move |auth: Auth| auth.step_up(&return_to, &challenge).await);
+    }
+
+    /// Runs `start` once the session is ready; a sign-in that cannot start becomes `last_error`.
+    fn start_sign_in(&self, start: impl AsyncFnOnce(Auth) -> Result<(), SignInError> + 'static) {
+        let handle = *self;
         self.writers.last_error.try_set(None);
         leptos::task::spawn_local(async move {
             let Ok(auth) = handle.ready().await else { return };
-            if let Err(e) = auth.step_up(&return_to, &challenge).await {
+            if let Err(e) = start(auth).await {
                 handle.writers.last_error.try_set(Some(LastError::SignIn(e)));
             }
         });

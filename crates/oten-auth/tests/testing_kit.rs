@@ -57,6 +57,8 @@ fn the_mock_serves_the_same_signals_as_the_real_binding() {
         mock.end_session();
         assert_eq!(auth.status.get_untracked(), AuthStatus::SignedOut);
         assert_eq!(user.get_untracked().name.as_deref(), Some("Alice"));
+        let why = auth.last_error.get_untracked().map(|e| e.to_string()).unwrap_or_default();
+        assert!(why.contains("another tab"), "last_error says why, as after a real sibling's sign-out: {why}");
     });
     owner.cleanup();
 }
@@ -77,7 +79,7 @@ async fn api_requests_are_answered_by_the_closure_with_the_token_only_for_allowe
     let me: serde_json::Value = auth.get_json("https://api.test/me").await.unwrap();
     assert_eq!(me["name"], "Alice");
     let elsewhere = auth.get_json::<serde_json::Value>("https://cdn.test/file").await.unwrap_err();
-    assert!(matches!(elsewhere, ApiError::Status { status: 404, .. }), "{elsewhere:?}");
+    assert!(matches!(elsewhere.api(), Some(ApiError::Status { status: 404, .. })), "{elsewhere:?}");
     let sent = mock.requests();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].header_value("authorization"), Some(format!("Bearer {MOCK_ACCESS_TOKEN}").as_str()));
@@ -91,7 +93,10 @@ async fn a_request_without_an_answer_says_how_to_give_one() {
     let owner = Owner::new();
     let mock = owner.with(|| provide_mock_auth(alice(), &[]));
     let error = mock.handle().get_json::<serde_json::Value>("https://api.mock.test/x").await.unwrap_err();
-    assert!(matches!(&error, ApiError::Status { status: 501, body } if body.contains("MockAuth::answer")), "{error:?}");
+    assert!(
+        matches!(error.api(), Some(ApiError::Status { status: 501, body }) if body.contains("MockAuth::answer")),
+        "{error:?}"
+    );
     owner.cleanup();
 }
 
@@ -113,6 +118,7 @@ async fn sign_out_and_sign_in_are_recorded_instead_of_leaving_the_page() {
     assert!(visits[0].starts_with("https://idp.mock.test/logout?"), "{visits:?}");
     assert!(!visits[0].contains(MOCK_ACCESS_TOKEN), "no token in the end-session URL");
     assert_eq!(auth.status.get_untracked(), AuthStatus::SigningOut);
+    owner.cleanup();
 
     let owner = Owner::new();
     let mock = owner.with(provide_mock_signed_out);
@@ -176,12 +182,15 @@ async fn session_events_that_change_nothing_do_not_rebuild_a_protected_page() {
     text_eventually(&element, "Hello, Alice").await;
     let mock = slot.borrow_mut().take().unwrap();
     let before = built.load(std::sync::atomic::Ordering::Relaxed);
-    // What a refresh announces: new tokens for the same person, the status stays "signed in".
+    // What a refresh brings: new tokens (a later expiry) for the same person; the status stays "signed in".
     let manager = mock.auth().manager();
-    for _ in 0..3 {
-        let tokens = manager.tokens().unwrap();
+    for n in 0..3 {
+        let mut tokens = manager.tokens().unwrap();
+        tokens.access_token = oten_auth::core::AccessToken::new(format!("renewed-{n}"));
+        tokens.expires_at += 60_000;
         manager.sign_in(tokens).unwrap();
     }
+    assert_eq!(mock.handle().expires_at.get_untracked(), manager.tokens().map(|t| t.expires_at));
     gloo_timers::future::TimeoutFuture::new(20).await;
     assert_eq!(built.load(std::sync::atomic::Ordering::Relaxed), before, "the protected page was not rebuilt");
     mock.end_session();
