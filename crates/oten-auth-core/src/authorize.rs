@@ -158,27 +158,74 @@ impl AuthorizationRequest {
         code_challenge: &str,
         options: &SignInOptions,
     ) -> String {
-        let scope = config.scope();
-        let max_age = options.max_age_secs.map(|s| s.to_string());
-        let mut pairs = vec![
-            ("response_type", "code"),
-            ("client_id", config.client_id.as_str()),
-            ("redirect_uri", pending.redirect_uri.as_str()),
-            ("scope", scope.as_str()),
-            ("state", pending.state.expose()),
-            ("nonce", pending.nonce.expose()),
-            ("code_challenge", code_challenge),
-            ("code_challenge_method", "S256"),
+        let params = Self::parameters(config, pending, code_challenge, options);
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::at_endpoint(meta, &pairs)
+    }
+
+    /// The URL of a sign-in whose parameters travel in a signed request object (RFC 9101 §5.1): `client_id` and the
+    /// `request` JWT, plus `response_type` and `scope` repeated as OpenID Connect Core §6.1 asks (they equal the
+    /// object's own).
+    ///
+    /// ```
+    /// use oten_auth_core::{AuthorizationRequest, ProviderMetadata};
+    /// # let meta: ProviderMetadata = serde_json::from_str(r#"{"issuer":"https://idp.test",
+    /// #   "authorization_endpoint":"https://idp.test/authorize","token_endpoint":"https://idp.test/token",
+    /// #   "jwks_uri":"https://idp.test/jwks"}"#).unwrap();
+    /// let url = AuthorizationRequest::url_with_request(&meta, "bff", "openid", "eyJ.eyJ.sig");
+    /// assert_eq!(url, "https://idp.test/authorize?client_id=bff&response_type=code&scope=openid&request=eyJ.eyJ.sig");
+    /// ```
+    pub fn url_with_request(meta: &ProviderMetadata, client_id: &str, scope: &str, request: &str) -> String {
+        Self::at_endpoint(
+            meta,
+            &[("client_id", client_id), ("response_type", "code"), ("scope", scope), ("request", request)],
+        )
+    }
+
+    /// The URL of a sign-in pushed beforehand (RFC 9126 §4): `client_id` and the `request_uri` the provider gave.
+    ///
+    /// ```
+    /// use oten_auth_core::{AuthorizationRequest, ProviderMetadata};
+    /// # let meta: ProviderMetadata = serde_json::from_str(r#"{"issuer":"https://idp.test",
+    /// #   "authorization_endpoint":"https://idp.test/authorize","token_endpoint":"https://idp.test/token",
+    /// #   "jwks_uri":"https://idp.test/jwks"}"#).unwrap();
+    /// let url = AuthorizationRequest::url_with_request_uri(&meta, "bff", "urn:ietf:params:oauth:request_uri:abc");
+    /// assert_eq!(url, "https://idp.test/authorize?client_id=bff&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc");
+    /// ```
+    pub fn url_with_request_uri(meta: &ProviderMetadata, client_id: &str, request_uri: &str) -> String {
+        Self::at_endpoint(meta, &[("client_id", client_id), ("request_uri", request_uri)])
+    }
+
+    /// The parameters of a sign-in, in order: the required ones, then the `options` given (empty ones left out).
+    pub(crate) fn parameters(
+        config: &AuthConfig,
+        pending: &PendingAuthorization,
+        code_challenge: &str,
+        options: &SignInOptions,
+    ) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", config.client_id.clone()),
+            ("redirect_uri", pending.redirect_uri.clone()),
+            ("scope", config.scope()),
+            ("state", pending.state.expose().to_owned()),
+            ("nonce", pending.nonce.expose().to_owned()),
+            ("code_challenge", code_challenge.to_owned()),
+            ("code_challenge_method", "S256".to_owned()),
         ];
         let optional = [
-            ("prompt", options.prompt.as_deref()),
-            ("max_age", max_age.as_deref()),
-            ("acr_values", options.acr_values.as_deref()),
-            ("login_hint", options.login_hint.as_deref()),
-            ("ui_locales", options.ui_locales.as_deref()),
+            ("prompt", options.prompt.clone()),
+            ("max_age", options.max_age_secs.map(|s| s.to_string())),
+            ("acr_values", options.acr_values.clone()),
+            ("login_hint", options.login_hint.clone()),
+            ("ui_locales", options.ui_locales.clone()),
         ];
-        pairs.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
+        params.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
+        params
+    }
+
+    fn at_endpoint(meta: &ProviderMetadata, pairs: &[(&str, &str)]) -> String {
         let separator = if meta.authorization_endpoint.contains('?') { '&' } else { '?' };
-        format!("{}{separator}{}", meta.authorization_endpoint, form_encode(&pairs))
+        format!("{}{separator}{}", meta.authorization_endpoint, form_encode(pairs))
     }
 }

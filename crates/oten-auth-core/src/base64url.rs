@@ -67,6 +67,27 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Encodes bytes in the standard base64 alphabet with padding (RFC 4648 §4), as HTTP `Basic` credentials want.
+///
+/// ```
+/// assert_eq!(oten_auth_core::base64url::encode_standard(&[0xfb, 0xff]), "+/8=");
+/// assert_eq!(oten_auth_core::base64url::encode_standard(b"a:b"), "YTpi");
+/// ```
+pub fn encode_standard(bytes: &[u8]) -> String {
+    let mut out: String = encode(bytes)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
 /// Decodes strict unpadded base64url.
 ///
 /// ## Usage

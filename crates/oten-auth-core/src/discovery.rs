@@ -37,6 +37,10 @@ pub struct ProviderMetadata {
     /// End-session endpoint, when offered.
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// Pushed authorization request endpoint (RFC 9126), when offered: a confidential client pushes its signed
+    /// request there first.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
     /// PKCE methods; when listed, must include S256.
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
@@ -113,6 +117,7 @@ impl ProviderMetadata {
             jwks_uri: e.jwks_uri.clone()?,
             revocation_endpoint: e.revocation_endpoint.clone(),
             end_session_endpoint: e.end_session_endpoint.clone(),
+            pushed_authorization_request_endpoint: None,
             code_challenge_methods_supported: None,
             authorization_response_iss_parameter_supported: false,
         };
@@ -126,6 +131,7 @@ impl ProviderMetadata {
             ("jwks_uri", Some(&self.jwks_uri)),
             ("revocation_endpoint", self.revocation_endpoint.as_ref()),
             ("end_session_endpoint", self.end_session_endpoint.as_ref()),
+            ("pushed_authorization_request_endpoint", self.pushed_authorization_request_endpoint.as_ref()),
         ] {
             if let Some(url) = url {
                 check_endpoint_url(field, url).map_err(DiscoveryError::BadEndpoint)?;

@@ -41,6 +41,7 @@ mod api_client;
 mod authorize;
 mod backoff;
 mod callback;
+mod client_auth;
 mod clock;
 mod config;
 mod crypto;
@@ -60,6 +61,7 @@ mod pending_store;
 mod policy;
 mod reauth;
 mod request;
+mod request_object;
 mod return_path;
 pub mod routes;
 mod secret;
@@ -76,6 +78,7 @@ pub use api_client::{ApiClient, ApiError, ApiHook};
 pub use authorize::{AuthorizationRequest, PendingAuthorization, SignInOptions, PENDING_LIFETIME_MS};
 pub use backoff::{backoff_ms, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_SECS};
 pub use callback::{CallbackError, CallbackParams};
+pub use client_auth::{ClientAuth, OAuthClient};
 pub use clock::Clock;
 pub use config::{AuthConfig, AuthMode, ConfigError, ConfigFile, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use crypto::{Crypto, CryptoError};
@@ -104,8 +107,12 @@ pub use request::{
     code_exchange_request, refresh_outcome, refresh_request, revocation_request, token_endpoint_outcome,
     RefreshOutcome, RevocableToken,
 };
+pub use request_object::{
+    par_outcome, par_request, sign_jwt, JwsSigner, PushedRequest, RequestObject, REQUEST_OBJECT_LIFETIME_SECS,
+    REQUEST_OBJECT_TYPE,
+};
 pub use return_path::sanitize_return_path;
-pub use secret::{AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken, State};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce, RefreshToken, State};
 pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
 pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};

@@ -1,5 +1,6 @@
 //! Token-endpoint and revocation requests built, and their answers classified, by pure functions.
 
+use crate::client_auth::OAuthClient;
 use crate::end_reason::EndReason;
 use crate::error::AuthError;
 use crate::form::form_encode;
@@ -11,57 +12,68 @@ use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// A form POST to the provider. It never follows a redirect: a refresh token or a code is not replayed to
-/// another URL.
-fn form_post(endpoint: &str, pairs: &[(&str, &str)]) -> HttpRequest {
-    HttpRequest::new(Method::Post, endpoint)
+/// A form POST to the provider, authenticated as `client`. It never follows a redirect: a refresh token, a code or
+/// a secret is not replayed to another URL.
+pub(crate) fn client_form_post(endpoint: &str, client: &OAuthClient, pairs: &[(&str, &str)]) -> HttpRequest {
+    let (credentials, authorization) = client.credentials();
+    let mut all = pairs.to_vec();
+    all.extend(credentials);
+    let request = HttpRequest::new(Method::Post, endpoint)
         .header("Content-Type", FORM)
         .header("Accept", "application/json")
-        .body(form_encode(pairs))
-        .no_redirects()
+        .body(form_encode(&all))
+        .no_redirects();
+    match authorization {
+        Some(value) => request.header("Authorization", value),
+        None => request,
+    }
 }
 
-/// The refresh request of a public client (RFC 6749 §6): `grant_type=refresh_token`, the refresh token and
-/// the `client_id`, form-encoded. No secret: a browser cannot keep one.
+/// The refresh request (RFC 6749 §6): `grant_type=refresh_token` and the refresh token, form-encoded, with the
+/// client's credentials: the `client_id` for a public client (a browser cannot keep a secret), a secret for a
+/// backend.
 ///
 /// ```
-/// use oten_auth_core::{refresh_request, RefreshToken};
-/// let r = refresh_request("https://idp.test/v1/oauth/token", "spa", &RefreshToken::new("r t"));
+/// use oten_auth_core::{refresh_request, OAuthClient, RefreshToken};
+/// let r = refresh_request("https://idp.test/v1/oauth/token", &OAuthClient::public("spa"), &RefreshToken::new("r t"));
 /// assert_eq!(r.body.as_deref(), Some("grant_type=refresh_token&refresh_token=r+t&client_id=spa"));
 /// assert_eq!(r.header_value("content-type"), Some("application/x-www-form-urlencoded"));
 /// ```
-pub fn refresh_request(token_endpoint: &str, client_id: &str, refresh_token: &RefreshToken) -> HttpRequest {
-    form_post(
+pub fn refresh_request(token_endpoint: &str, client: &OAuthClient, refresh_token: &RefreshToken) -> HttpRequest {
+    client_form_post(
         token_endpoint,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose()), ("client_id", client_id)],
+        client,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())],
     )
 }
 
 /// The authorization-code exchange with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5).
 ///
 /// ```
-/// use oten_auth_core::{code_exchange_request, pkce::PkceVerifier, AuthorizationCode};
+/// use oten_auth_core::{code_exchange_request, pkce::PkceVerifier, AuthorizationCode, OAuthClient};
 /// let verifier = PkceVerifier::parse("v".repeat(43)).unwrap();
 /// let code = AuthorizationCode::from("c0de");
-/// let r = code_exchange_request("https://idp.test/token", "spa", &code, "https://app.test/callback", &verifier);
+/// let spa = OAuthClient::public("spa");
+/// let r = code_exchange_request("https://idp.test/token", &spa, &code, "https://app.test/callback", &verifier);
 /// assert!(r.body.as_deref().unwrap().starts_with(
-///     "grant_type=authorization_code&code=c0de&redirect_uri=https%3A%2F%2Fapp.test%2Fcallback&client_id=spa&code_verifier=vvv"
+///     "grant_type=authorization_code&code=c0de&redirect_uri=https%3A%2F%2Fapp.test%2Fcallback&code_verifier=vvv"
 /// ));
+/// assert!(r.body.as_deref().unwrap().ends_with("&client_id=spa"));
 /// ```
 pub fn code_exchange_request(
     token_endpoint: &str,
-    client_id: &str,
+    client: &OAuthClient,
     code: &AuthorizationCode,
     redirect_uri: &str,
     code_verifier: &PkceVerifier,
 ) -> HttpRequest {
-    form_post(
+    client_form_post(
         token_endpoint,
+        client,
         &[
             ("grant_type", "authorization_code"),
             ("code", code.expose()),
             ("redirect_uri", redirect_uri),
-            ("client_id", client_id),
             ("code_verifier", code_verifier.as_str()),
         ],
     )
@@ -76,22 +88,23 @@ pub enum RevocableToken<'a> {
     Access(&'a AccessToken),
 }
 
-/// A revocation request (RFC 7009) of a public client. It is `keepalive`, so a navigation that follows it (a
-/// sign-out or a new sign-in) does not cancel it.
+/// A revocation request (RFC 7009), with the client's credentials. It is `keepalive`, so a navigation that follows
+/// it (a sign-out or a new sign-in) does not cancel it.
 ///
 /// ```
-/// use oten_auth_core::{revocation_request, RefreshToken, RevocableToken};
+/// use oten_auth_core::{revocation_request, OAuthClient, RefreshToken, RevocableToken};
 /// let rt = RefreshToken::new("r");
-/// let r = revocation_request("https://idp.test/v1/oauth/revoke", "spa", RevocableToken::Refresh(&rt));
+/// let spa = OAuthClient::public("spa");
+/// let r = revocation_request("https://idp.test/v1/oauth/revoke", &spa, RevocableToken::Refresh(&rt));
 /// assert_eq!(r.body.as_deref(), Some("token=r&token_type_hint=refresh_token&client_id=spa"));
 /// assert!(r.keepalive && !r.follow_redirects);
 /// ```
-pub fn revocation_request(endpoint: &str, client_id: &str, token: RevocableToken<'_>) -> HttpRequest {
+pub fn revocation_request(endpoint: &str, client: &OAuthClient, token: RevocableToken<'_>) -> HttpRequest {
     let (value, hint) = match token {
         RevocableToken::Refresh(t) => (t.expose(), "refresh_token"),
         RevocableToken::Access(t) => (t.expose(), "access_token"),
     };
-    form_post(endpoint, &[("token", value), ("token_type_hint", hint), ("client_id", client_id)]).keep_alive()
+    client_form_post(endpoint, client, &[("token", value), ("token_type_hint", hint)]).keep_alive()
 }
 
 /// Classifies a token-endpoint answer to a code exchange into tokens or an [`AuthError`] row of the taxonomy.

@@ -68,6 +68,18 @@ secret_string!(
 );
 
 secret_string!(
+    /// A confidential client's secret (RFC 6749 §2.3.1): a backend's, never a browser's.
+    ///
+    /// ## Usage
+    ///
+    /// ```
+    /// use oten_auth_core::ClientSecret;
+    /// assert_eq!(format!("{:?}", ClientSecret::new("s3cr3t")), "ClientSecret([redacted])");
+    /// ```
+    ClientSecret
+);
+
+secret_string!(
     /// An OAuth 2.0 refresh token (RFC 6749 §1.5). Presented once: the IdP rotates it.
     ///
     /// ## Usage

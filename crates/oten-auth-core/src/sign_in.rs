@@ -5,6 +5,7 @@
 use crate::authorize::{AuthorizationRequest, PendingAuthorization, SignInOptions};
 use crate::base64url;
 use crate::callback::{CallbackError, CallbackParams};
+use crate::client_auth::OAuthClient;
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::crypto::{Crypto, CryptoError};
@@ -136,7 +137,7 @@ impl SignInFlow {
         let pending = pending.ok_or(CallbackError::UnknownState)?;
         let request = code_exchange_request(
             &self.metadata.token_endpoint,
-            &self.config.client_id,
+            &OAuthClient::public(self.config.client_id.as_str()),
             &code,
             &pending.redirect_uri,
             &pending.code_verifier,
@@ -194,7 +195,7 @@ impl SignInFlow {
     /// the provider has no revocation endpoint.
     pub fn revocation_requests(&self, tokens: &TokenSet) -> Vec<HttpRequest> {
         let Some(endpoint) = &self.metadata.revocation_endpoint else { return Vec::new() };
-        let client = &self.config.client_id;
+        let client = &OAuthClient::public(self.config.client_id.as_str());
         let mut requests = Vec::new();
         if let Some(rt) = &tokens.refresh_token {
             requests.push(revocation_request(endpoint, client, RevocableToken::Refresh(rt)));

@@ -150,6 +150,7 @@ pub fn provide_mock_auth_with(user: Option<IdTokenClaims>, scopes: &[&str], api_
         jwks_uri: format!("{MOCK_IDP}/jwks"),
         revocation_endpoint: Some(format!("{MOCK_IDP}/revoke")),
         end_session_endpoint: Some(format!("{MOCK_IDP}/logout")),
+        pushed_authorization_request_endpoint: None,
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_response_iss_parameter_supported: true,
     };

@@ -107,7 +107,7 @@ async fn a_revoked_session_redirects_to_login_exactly_once() {
     // Revoke the grant at the IdP (revoking the refresh token ends the whole grant).
     let revoke = oten_auth_core::revocation_request(
         auth.metadata().revocation_endpoint.as_deref().unwrap(),
-        "spa-dev",
+        &oten_auth_core::OAuthClient::public("spa-dev"),
         oten_auth_core::RevocableToken::Refresh(&refresh),
     );
     assert!(FetchTransport::default().send(revoke).await.unwrap().is_success());
@@ -168,7 +168,11 @@ async fn logout_during_a_refresh_revokes_the_newest_tokens_and_ends_the_idp_sess
     sleep_ms(500).await; // its revocation runs in the background
                          // The newest refresh token is dead at the IdP.
     let answer = FetchTransport::default()
-        .send(oten_auth_core::refresh_request(&auth.metadata().token_endpoint, "spa-dev", &rotated))
+        .send(oten_auth_core::refresh_request(
+            &auth.metadata().token_endpoint,
+            &oten_auth_core::OAuthClient::public("spa-dev"),
+            &rotated,
+        ))
         .await
         .unwrap();
     assert_eq!(answer.status, 400);

@@ -186,44 +186,7 @@ pub fn validate_claims(
 ) -> Result<IdTokenClaims, IdTokenError> {
     let leeway = expect.leeway_secs.max(0);
     let now = expect.now_secs;
-
-    match claims.get("iss") {
-        None => return Err(IdTokenError::MissingClaim("iss")),
-        Some(Value::String(iss)) if *iss == expect.issuer => {}
-        Some(_) => return Err(IdTokenError::WrongIssuer),
-    }
-
-    let audiences: Vec<&str> = match claims.get("aud") {
-        None => return Err(IdTokenError::MissingClaim("aud")),
-        Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(_) => return Err(IdTokenError::WrongAudience),
-    };
-    if !audiences.contains(&expect.client_id.as_str()) {
-        return Err(IdTokenError::WrongAudience);
-    }
-    let several_audiences = matches!(claims.get("aud"), Some(Value::Array(items)) if items.len() > 1);
-    match claims.get("azp") {
-        None if several_audiences => return Err(IdTokenError::MissingAzp),
-        None => {}
-        Some(Value::String(azp)) if *azp == expect.client_id => {}
-        Some(_) => return Err(IdTokenError::WrongAzp),
-    }
-
-    // Fractional NumericDates are rounded in the stricter direction: exp down, iat/nbf up.
-    let exp = numeric_date(claims, "exp", f64::floor)?.ok_or(IdTokenError::MissingClaim("exp"))?;
-    if now >= exp.saturating_add(leeway) {
-        return Err(IdTokenError::Expired);
-    }
-    let iat = numeric_date(claims, "iat", f64::ceil)?.ok_or(IdTokenError::MissingClaim("iat"))?;
-    if iat > now.saturating_add(leeway) {
-        return Err(IdTokenError::IssuedInFuture);
-    }
-    if let Some(nbf) = numeric_date(claims, "nbf", f64::ceil)? {
-        if nbf > now.saturating_add(leeway) {
-            return Err(IdTokenError::NotYetValid);
-        }
-    }
+    let (exp, iat) = check_issued_for(claims, &expect.issuer, &expect.client_id, now, leeway)?;
 
     match claims.get("nonce") {
         None => return Err(IdTokenError::MissingClaim("nonce")),
@@ -272,6 +235,57 @@ pub fn validate_claims(
         auth_time,
         acr,
     })
+}
+
+/// The checks an ID token and a logout token share: `iss` exact; `aud` (string or array) contains `client_id`; `azp`
+/// required with several audiences and, when present, equal to `client_id`; `now < exp + leeway`;
+/// `iat <= now + leeway`; `nbf <= now + leeway` if present. Returns `(exp, iat)`.
+pub(super) fn check_issued_for(
+    claims: &Map<String, Value>,
+    issuer: &str,
+    client_id: &str,
+    now: i64,
+    leeway: i64,
+) -> Result<(i64, i64), IdTokenError> {
+    match claims.get("iss") {
+        None => return Err(IdTokenError::MissingClaim("iss")),
+        Some(Value::String(iss)) if *iss == issuer => {}
+        Some(_) => return Err(IdTokenError::WrongIssuer),
+    }
+
+    let audiences: Vec<&str> = match claims.get("aud") {
+        None => return Err(IdTokenError::MissingClaim("aud")),
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(_) => return Err(IdTokenError::WrongAudience),
+    };
+    if !audiences.contains(&client_id) {
+        return Err(IdTokenError::WrongAudience);
+    }
+    let several_audiences = matches!(claims.get("aud"), Some(Value::Array(items)) if items.len() > 1);
+    match claims.get("azp") {
+        None if several_audiences => return Err(IdTokenError::MissingAzp),
+        None => {}
+        Some(Value::String(azp)) if *azp == client_id => {}
+        Some(_) => return Err(IdTokenError::WrongAzp),
+    }
+
+    // Fractional NumericDates are rounded in the stricter direction: exp down, iat/nbf up.
+    let exp = numeric_date(claims, "exp", f64::floor)?.ok_or(IdTokenError::MissingClaim("exp"))?;
+    if now >= exp.saturating_add(leeway) {
+        return Err(IdTokenError::Expired);
+    }
+    let iat = numeric_date(claims, "iat", f64::ceil)?.ok_or(IdTokenError::MissingClaim("iat"))?;
+    if iat > now.saturating_add(leeway) {
+        return Err(IdTokenError::IssuedInFuture);
+    }
+    if let Some(nbf) = numeric_date(claims, "nbf", f64::ceil)? {
+        if nbf > now.saturating_add(leeway) {
+            return Err(IdTokenError::NotYetValid);
+        }
+    }
+
+    Ok((exp, iat))
 }
 
 /// Reads an optional NumericDate claim; a present value that is not a finite number is malformed.

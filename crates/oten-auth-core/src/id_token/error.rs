@@ -69,6 +69,12 @@ pub enum IdTokenError {
     /// A required claim is absent (or, for `sub`, empty).
     #[error("the ID token lacks the required claim `{0}`")]
     MissingClaim(&'static str),
+    /// A token offered as a back-channel logout token lacks the logout event (or has another `typ`).
+    #[error("the token is not a back-channel logout token")]
+    NotALogoutToken,
+    /// A logout token carries a `nonce` (forbidden, so that an ID token cannot pass as one).
+    #[error("a logout token must not contain a nonce")]
+    NonceInLogoutToken,
     /// The signature could not be checked (key import, an algorithm this platform lacks, …).
     #[error("the ID token could not be verified: {0}")]
     Crypto(#[source] CryptoError),

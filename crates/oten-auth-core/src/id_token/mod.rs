@@ -31,10 +31,14 @@ mod claims;
 mod error;
 mod jwks;
 mod jwt;
+mod logout;
 mod verify;
 
 pub use claims::{validate_claims, IdTokenClaims, IdTokenExpectations, DEFAULT_LEEWAY_SECS};
 pub use error::IdTokenError;
 pub use jwks::{select_key, Jwk, JwkSet};
 pub use jwt::{decode_jwt, JwsAlgorithm, JwtHeader, UnverifiedJwt, MAX_TOKEN_BYTES};
+pub use logout::{
+    validate_logout_claims, verify_logout_token, LogoutToken, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE,
+};
 pub use verify::verify_id_token;

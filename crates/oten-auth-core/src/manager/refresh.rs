@@ -2,6 +2,7 @@
 
 use super::{Inner, RefreshResult, SessionEvent, TokenManager};
 use crate::backoff::backoff_ms;
+use crate::client_auth::OAuthClient;
 use crate::end_reason::EndReason;
 use crate::error::{AuthError, Deferral};
 use crate::lineage::{LineageRecord, RefreshGate};
@@ -46,7 +47,10 @@ async fn alone(weak: &Weak<Inner>, generation: u64, started: TokenSet) -> Result
             return Ok(Settled::NoRequest(Err(AuthError::Superseded)));
         }
         let rt = started.refresh_token.as_ref().ok_or(AuthError::Deferred(Deferral::NoRefreshToken))?;
-        (refresh_request(&inner.config.token_endpoint, &inner.config.client_id, rt), inner.transport.clone())
+        (
+            refresh_request(&inner.config.token_endpoint, &OAuthClient::public(inner.config.client_id.as_str()), rt),
+            inner.transport.clone(),
+        )
     };
     weak.upgrade().ok_or(AuthError::Superseded)?.state.borrow_mut().presenting = true;
     let answer = transport.send(request).await;
@@ -152,7 +156,10 @@ async fn in_turn(
     let (request, transport) = {
         let m = manager()?;
         let config = &m.inner.config;
-        (refresh_request(&config.token_endpoint, &config.client_id, &rt), m.inner.transport.clone())
+        (
+            refresh_request(&config.token_endpoint, &OAuthClient::public(config.client_id.as_str()), &rt),
+            m.inner.transport.clone(),
+        )
     };
     let answer = transport.send(request).await;
     let now = manager()?.now();
