@@ -38,6 +38,32 @@ export const spaClient = (origins, { clientId = CLIENT_ID, clientName = 'Oten SP
   id_token_signed_response_alg: 'EdDSA',
 });
 
+export const BFF_CLIENT_ID = 'bff-dev';
+
+/**
+ * The Rust backend (crates/oten-backend) as a confidential client, in Oten's shape for such clients: a secret
+ * (`client_secret_basic` or `client_secret_post`), signed request objects required (HS256 with the secret, or
+ * EdDSA), PKCE, and back-channel logout to the first backend origin. The provider silently drops
+ * `require_signed_request_object` and `backchannel_logout_uri` unless their features are on (they are, below).
+ */
+export const bffClient = (origins, secret) => ({
+  client_id: BFF_CLIENT_ID,
+  client_name: 'Oten backend (dev)',
+  client_secret: secret,
+  application_type: 'web',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  scope: SCOPES.join(' '),
+  redirect_uris: origins.map((o) => `${o}/auth/callback`),
+  post_logout_redirect_uris: origins.flatMap((o) => [`${o}/`, `${o}/signed-out`]),
+  id_token_signed_response_alg: 'EdDSA',
+  require_signed_request_object: true,
+  request_object_signing_alg: 'HS256',
+  backchannel_logout_uri: `${origins[0]}/auth/backchannel-logout`,
+  backchannel_logout_session_required: true,
+});
+
 /**
  * oidc-provider drops `offline_access` unless the request also says `prompt=consent` (OIDC Core 11).
  * Oten issues refresh tokens for `offline_access` without it, so for our first-party client we add
@@ -61,12 +87,16 @@ const offlineAccessWithoutPrompt = (firstParty) => async (ctx, next) => {
  * `testClients` (TEST_ROUTES=1 only, see dev/test-clients.mjs) adds the test clients; the access-token
  * lifetime is then a function: the test client's own setting when it has one, else `accessTokenTtl`.
  */
-export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refreshTokenTtl, endSessionPost = true, testClients }) => {
+export const createProvider = ({
+  issuer, allowedOrigins, backendOrigins, bffClientSecret, accessTokenTtl, refreshTokenTtl, endSessionPost = true,
+  testClients,
+}) => {
   const origins = new Set(allowedOrigins);
   const testClientIds = testClients?.ids ?? [];
   const firstParty = new Set([CLIENT_ID, ...testClientIds]);
   const clients = [
     spaClient(allowedOrigins),
+    bffClient(backendOrigins, bffClientSecret),
     ...testClientIds.map((clientId) => spaClient(allowedOrigins, { clientId, clientName: `Oten e2e test client ${clientId}` })),
   ];
   const accessTokenLifetime = testClients
@@ -96,6 +126,10 @@ export const createProvider = ({ issuer, allowedOrigins, accessTokenTtl, refresh
       userinfo: { enabled: true },
       resourceIndicators: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Request objects (JAR) by value and through PAR, for the confidential backend client (required of it).
+      requestObjects: { request: true, requestUri: false, mode: 'strict' },
+      pushedAuthorizationRequests: { enabled: true },
+      backchannelLogout: { enabled: true },
     },
     clientBasedCORS: (ctx, origin, client) => firstParty.has(client.clientId) && origins.has(origin),
     // Refresh tokens for the public client whenever offline_access was granted (see above).

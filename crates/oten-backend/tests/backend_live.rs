@@ -1,0 +1,297 @@
+//! The backend against the real dev IdP (`node dev/stack.mjs` with `ACCESS_TOKEN_TTL=2 TEST_ROUTES=1`; `scripts/test`
+//! starts it): sign-in with a signed, pushed request object, the session cookie, the anti-CSRF header, the proxy,
+//! `/api/refresh-token`, single refreshes under concurrency, sign-out, back-channel logout, and the provider's
+//! refusal of unsigned or badly signed requests. Run by `scripts/test` with `--ignored` while the stack is up.
+
+use oten_backend::{AppState, BackendConfig, CSRF_HEADER};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const IDP: &str = "http://127.0.0.1:9000";
+const API: &str = "http://127.0.0.1:9001";
+const SECRET: &str = "dev-only-secret-of-bff-dev-not-for-production-use-0001";
+
+/// The IdP's counters are global and the backend's ports are fixed: one test at a time.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+struct Backend {
+    app: Arc<AppState>,
+    origin: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("oten-backend-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+async fn backend(mode: &str, port: u16) -> Backend {
+    let origin = format!("http://127.0.0.1:{port}");
+    let db = std::env::temp_dir().join(format!("oten-backend-live-{}-{port}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let settings = serde_json::json!({
+        "mode": mode,
+        "listen": format!("127.0.0.1:{port}"),
+        "public_origin": origin,
+        "issuer": IDP,
+        "client_id": "bff-dev",
+        "prompt": "consent",
+        "api_upstream": API,
+        "database_url": format!("sqlite://{}", db.display()),
+        "refresh_buffer_secs": 1,
+        "client_secret_file": temp_file("secret", SECRET),
+        "key_file": temp_file("keys", &oten_backend::KeyRing::generate_entry("test")),
+    });
+    let settings = BackendConfig::from_json(&settings.to_string()).unwrap();
+    let (app, router) = oten_backend::start(settings).await.expect("the backend starts against the dev IdP");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Backend { app, origin, task }
+}
+
+/// A browser: a cookie jar, and a client that follows redirects with it.
+fn browser_with_jar() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder().cookie_provider(jar.clone()).redirect(Policy::limited(20)).build().unwrap();
+    (client, jar)
+}
+
+fn browser() -> reqwest::Client {
+    browser_with_jar().0
+}
+
+/// Signs `user` in through the backend; returns the page the browser lands on.
+async fn sign_in(browser: &reqwest::Client, origin: &str, user: &str, return_to: &str) -> reqwest::Response {
+    let login = browser.get(format!("{origin}/auth/login?return_to={return_to}")).send().await.unwrap();
+    assert_eq!(login.status(), 200, "the IdP's login form");
+    assert!(login.url().as_str().starts_with(&format!("{IDP}/interaction/")), "{}", login.url());
+    let action = format!("{}/login", login.url());
+    let _ = login.text().await.unwrap();
+    browser.post(action).form(&[("username", user), ("password", user)]).send().await.unwrap()
+}
+
+async fn idp_stats() -> Value {
+    reqwest::get(format!("{IDP}/test/stats")).await.unwrap().json().await.unwrap()
+}
+
+fn refreshes(stats: &Value) -> i64 {
+    stats["token_requests"]["refresh_token"].as_i64().unwrap_or(0)
+}
+
+async fn user(browser: &reqwest::Client, origin: &str) -> reqwest::Response {
+    browser.get(format!("{origin}/auth/user")).header(CSRF_HEADER, "1").send().await.unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+async fn bff_signs_in_proxies_with_one_refresh_and_signs_out() {
+    let _serial = SERIAL.lock().await;
+    let backend = backend("bff", 9100).await;
+    let (b, jar) = browser_with_jar();
+    let landed = sign_in(&b, &backend.origin, "alice", "/profile%3Ftab%3D1").await;
+    assert_eq!(landed.url().as_str(), format!("{}/profile?tab=1", backend.origin), "back where the person was going");
+
+    // The session: an HttpOnly cookie of the backend's own name; the user only with the anti-CSRF header.
+    let no_csrf = b.get(format!("{}/auth/user", backend.origin)).send().await.unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    let me: Value = user(&b, &backend.origin).await.json().await.unwrap();
+    assert_eq!(me["user"]["sub"], "b7c1b2c4-alice-0001", "{me}");
+    assert!(me["logout_url"].as_str().unwrap().starts_with("/auth/logout?sid="));
+
+    // Stored encrypted, with a refresh token (the IdP granted offline_access).
+    let (row, tokens) = backend.app.session_tokens(&only_session_id(&backend).await).await.unwrap();
+    assert!(tokens.refresh_token.is_some(), "the backend received a refresh token");
+    assert!(!row.tokens.contains(tokens.access_token.expose()) && !row.tokens.contains("eyJ"), "sealed at rest");
+
+    // The proxy adds the Bearer token; the API answers.
+    let profile = b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send().await.unwrap();
+    assert_eq!(profile.status(), 200);
+    let profile: Value = profile.json().await.unwrap();
+    assert_eq!(profile["sub"], "b7c1b2c4-alice-0001");
+    let forged = b.get(format!("{}/api/user/profile", backend.origin)).send().await.unwrap();
+    assert_eq!(forged.status(), 403, "no anti-CSRF header, no proxying");
+    let stranger = browser().get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send().await;
+    let stranger = stranger.unwrap();
+    assert_eq!(stranger.status(), 401);
+    assert_eq!(stranger.json::<Value>().await.unwrap()["error"], "not_signed_in", "401 JSON, not a redirect");
+
+    // The token expires (2 s); 40 requests at once share one refresh.
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    let before = idp_stats().await;
+    let started = Instant::now();
+    let calls = (0..40).map(|_| {
+        let b = b.clone();
+        let url = format!("{}/api/user/profile", backend.origin);
+        async move { b.get(url).header(CSRF_HEADER, "1").send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(calls).await;
+    let took = started.elapsed();
+    let after = idp_stats().await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let presented = refreshes(&after) - refreshes(&before);
+    let lifetimes = 1 + i64::try_from(took.as_millis() / 1000).unwrap();
+    assert!((1..=lifetimes).contains(&presented), "{presented} refreshes for 40 callers in {took:?}");
+    assert_eq!(after["refresh_token_reuse"], before["refresh_token_reuse"], "no refresh token presented twice");
+
+    // Sign-out: only with the session's own logout id; then revoked, removed, and on to the IdP.
+    let wrong = b.get(format!("{}/auth/logout?sid=0000", backend.origin)).send().await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    assert_eq!(user(&b, &backend.origin).await.status(), 200, "a forged logout link ends nothing");
+    let revocations = idp_stats().await["revocations"].as_i64().unwrap();
+    let no_redirects = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let cookie = backend_cookie(&jar, &backend.origin);
+    let out = no_redirects
+        .get(format!("{}{}", backend.origin, me["logout_url"].as_str().unwrap()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let location = out.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{IDP}/v1/oauth/logout?client_id=bff-dev")), "{location}");
+    assert!(!location.contains("id_token_hint"), "no token in a URL");
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let gone = no_redirects.get(format!("{}/auth/user", backend.origin)).header("cookie", &cookie);
+    assert_eq!(gone.header(CSRF_HEADER, "1").send().await.unwrap().status(), 401);
+    assert!(idp_stats().await["revocations"].as_i64().unwrap() >= revocations + 2, "refresh and access tokens revoked");
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+async fn token_mediating_hands_out_access_tokens_and_renews_once_per_rejection() {
+    let _serial = SERIAL.lock().await;
+    let backend = backend("token-mediating", 9101).await;
+    let b = browser();
+    sign_in(&b, &backend.origin, "bob", "/").await;
+    let url = format!("{}/api/refresh-token", backend.origin);
+    assert_eq!(b.post(&url).send().await.unwrap().status(), 403, "anti-CSRF header required");
+    let first: Value = b.post(&url).header(CSRF_HEADER, "1").send().await.unwrap().json().await.unwrap();
+    assert!(first.get("refresh_token").is_none(), "the refresh token never leaves the server");
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let api = reqwest::Client::new().get(format!("{API}/api/user/profile")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(api.status(), 200, "the token works at the API");
+
+    // Twenty calls report the same rejected token at once: one refresh, one new token for all.
+    let before = idp_stats().await;
+    let rejected = serde_json::json!({ "rejected_expires_at": first["expires_at"] });
+    let calls = (0..20).map(|_| {
+        let (b, url, body) = (b.clone(), url.clone(), rejected.clone());
+        async move {
+            let answer = b.post(url).header(CSRF_HEADER, "1").json(&body).send().await.unwrap();
+            answer.json::<Value>().await.unwrap()["access_token"].as_str().unwrap_or_default().to_owned()
+        }
+    });
+    let tokens = futures::future::join_all(calls).await;
+    let after = idp_stats().await;
+    assert_eq!(refreshes(&after) - refreshes(&before), 1);
+    assert!(tokens.iter().all(|t| !t.is_empty() && *t != access && *t == tokens[0]));
+    assert_eq!(after["refresh_token_reuse"], before["refresh_token_reuse"]);
+
+    let bad = b.post(&url).header(CSRF_HEADER, "1").body("{\"refresh_token\":\"x\"}").send().await.unwrap();
+    assert_eq!(bad.status(), 400, "no refresh token is ever taken from the browser");
+    let proxy = b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send().await.unwrap();
+    assert_eq!(proxy.status(), 404, "no proxy in token-mediating mode");
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+async fn the_idp_ending_its_session_ends_the_backend_session_by_back_channel() {
+    let _serial = SERIAL.lock().await;
+    let backend = backend("bff", 9100).await;
+    let (b, jar) = browser_with_jar();
+    sign_in(&b, &backend.origin, "alice", "/").await;
+    assert_eq!(user(&b, &backend.origin).await.status(), 200);
+
+    // The person signs out at the IdP through another app (the SPA client): the IdP notifies the backend.
+    let page = b
+        .get(format!(
+            "{IDP}/v1/oauth/logout?client_id=spa-dev&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2F"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let xsrf = page.split("name=\"xsrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("the confirm form");
+    let action = page.split("action=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    // The same cookies, without following the IdP's redirect to the SPA (not running here).
+    let stay = reqwest::Client::builder().cookie_provider(jar).redirect(Policy::none()).build().unwrap();
+    let confirmed = stay.post(action).form(&[("xsrf", xsrf), ("logout", "yes")]).send().await.unwrap();
+    assert!(confirmed.status().is_redirection(), "{}", confirmed.status());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while user(&b, &backend.origin).await.status() == 200 {
+        assert!(Instant::now() < deadline, "the back-channel logout did not end the session");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(user(&b, &backend.origin).await.status(), 401);
+    let metrics = b.get(format!("{}/metrics", backend.origin)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("oten_backend_sessions_ended_total{kind=\"backchannel\"} 1"), "{metrics}");
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+async fn the_idp_refuses_unsigned_and_badly_signed_requests_of_the_backend_client() {
+    let _serial = SERIAL.lock().await;
+    let no_redirects = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    // A plain authorization request (no request object) from the confidential client.
+    let plain = no_redirects
+        .get(format!(
+            "{IDP}/v1/oauth/authorize?client_id=bff-dev&response_type=code&scope=openid&redirect_uri=\
+             http%3A%2F%2F127.0.0.1%3A9100%2Fauth%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256&state=s"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let location = plain.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(location.contains("error=invalid_request"), "refused: {} {location}", plain.status());
+
+    // A pushed request object signed with another secret: refused, though the client authenticates.
+    let signer =
+        oten_backend::RequestSigner::hs256(&oten_auth_core::ClientSecret::new("not-the-secret-of-bff-dev-000000000"));
+    let claims = serde_json::json!({"iss": "bff-dev", "aud": IDP, "client_id": "bff-dev", "response_type": "code",
+        "scope": "openid", "redirect_uri": "http://127.0.0.1:9100/auth/callback", "state": "s", "nonce": "n",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+        "exp": oten_backend::now_ms() / 1000 + 60, "iat": oten_backend::now_ms() / 1000, "jti": "j-bad"});
+    let jwt = oten_auth_core::sign_jwt("oauth-authz-req+jwt", claims.as_object().unwrap(), &signer).unwrap();
+    let client = oten_auth_core::OAuthClient::secret_basic("bff-dev", oten_auth_core::ClientSecret::new(SECRET));
+    let push = oten_auth_core::par_request(&format!("{IDP}/request"), &client, &jwt);
+    let http = oten_backend::HttpClient::new(Duration::from_secs(5));
+    let answer = http.send(push).await.unwrap();
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body.contains("invalid_request_object"), "{}", answer.body);
+}
+
+/// The one session row of this backend.
+async fn only_session_id(backend: &Backend) -> String {
+    let oten_backend::Database::Sqlite(pool) = &backend.app.db else { panic!("SQLite expected") };
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM oten_sessions").fetch_all(pool).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    ids[0].0.clone()
+}
+
+/// The browser's cookies for the backend, as a `Cookie` header.
+fn backend_cookie(jar: &reqwest::cookie::Jar, origin: &str) -> String {
+    use reqwest::cookie::CookieStore;
+    let cookies = jar.cookies(&origin.parse().unwrap()).expect("cookies for the backend");
+    let cookies = cookies.to_str().unwrap().to_owned();
+    assert!(cookies.contains("oten-session="), "{cookies}");
+    cookies
+}
