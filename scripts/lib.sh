@@ -116,6 +116,45 @@ start_stack() {
 
 stop_stack() { stop_bg stack; }
 
+# pg_bin NAME: the path of a PostgreSQL server program (Debian keeps them out of PATH), or status 1.
+pg_bin() {
+  local found
+  found="$(ls -1 /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n "$found" ]] || found="$(command -v "$1" 2>/dev/null)" || return 1
+  printf '%s\n' "$found"
+}
+
+# start_postgres [PORT]: a throwaway PostgreSQL cluster in a temporary folder, on 127.0.0.1:PORT (default 5439)
+# with its own socket folder; exports OTEN_TEST_POSTGRES_URL. initdb refuses root: as root it runs as `postgres`.
+PG_DIR=""
+start_postgres() {
+  local port="${1:-5439}" as=()
+  if port_open "$port"; then die "port $port is already in use (another PostgreSQL?)"; fi
+  PG_DIR="$(mktemp -d /tmp/oten-pg.XXXXXX)"
+  if ((EUID == 0)); then
+    chown postgres "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  "${as[@]}" "$(pg_bin initdb)" -D "$PG_DIR/data" -U postgres -A trust --no-sync >"$LOG_DIR/postgres-init.log" 2>&1 \
+    || { cat "$LOG_DIR/postgres-init.log" >&2; die "initdb failed"; }
+  "${as[@]}" "$(pg_bin pg_ctl)" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 30 start \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" >/dev/null \
+    || { cat "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+  "${as[@]}" "$(pg_bin createdb)" -h 127.0.0.1 -p "$port" -U postgres oten_test
+  export OTEN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/oten_test"
+  log "    PostgreSQL up: $OTEN_TEST_POSTGRES_URL (cluster in $PG_DIR)"
+}
+
+stop_postgres() {
+  [[ -n "$PG_DIR" ]] || return 0
+  local as=()
+  ((EUID == 0)) && as=(runuser -u postgres --)
+  "${as[@]}" "$(pg_bin pg_ctl)" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
+  log "    stopped PostgreSQL"
+}
+
 _cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -127,6 +166,7 @@ _cleanup() {
   fi
   local name
   for name in "${!_BG_PIDS[@]}"; do stop_bg "$name"; done
+  stop_postgres
   print_summary
   exit "$rc"
 }

@@ -1,4 +1,4 @@
-//! The backend against the real dev IdP (`node dev/stack.mjs` with `ACCESS_TOKEN_TTL=2 TEST_ROUTES=1`; `scripts/test`
+//! The backend against the real dev IdP (`node dev/stack.mjs` with `ACCESS_TOKEN_TTL=3 TEST_ROUTES=1`; `scripts/test`
 //! starts it): sign-in with a signed, pushed request object, the session cookie, the anti-CSRF header, the proxy,
 //! `/api/refresh-token`, single refreshes under concurrency, sign-out, back-channel logout, and the provider's
 //! refusal of unsigned or badly signed requests. Run by `scripts/test` with `--ignored` while the stack is up.
@@ -99,7 +99,7 @@ async fn user(browser: &reqwest::Client, origin: &str) -> reqwest::Response {
 }
 
 #[tokio::test]
-#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
 async fn bff_signs_in_proxies_with_one_refresh_and_signs_out() {
     let _serial = SERIAL.lock().await;
     let backend = backend("bff", 9100).await;
@@ -131,8 +131,11 @@ async fn bff_signs_in_proxies_with_one_refresh_and_signs_out() {
     assert_eq!(stranger.status(), 401);
     assert_eq!(stranger.json::<Value>().await.unwrap()["error"], "not_signed_in", "401 JSON, not a redirect");
 
-    // The token expires (2 s); 40 requests at once share one refresh.
-    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    // The token expires (the stack's tokens live 2 or 3 s); 40 requests at once share one refresh.
+    let expires_at = me["access_expires_at"].as_i64().unwrap();
+    let wait = u64::try_from(expires_at + 300 - oten_backend::now_ms()).unwrap_or(0);
+    assert!(wait < 5_000, "this test needs short-lived tokens (ACCESS_TOKEN_TTL=2 or 3)");
+    tokio::time::sleep(Duration::from_millis(wait)).await;
     let before = idp_stats().await;
     let started = Instant::now();
     let calls = (0..40).map(|_| {
@@ -173,7 +176,7 @@ async fn bff_signs_in_proxies_with_one_refresh_and_signs_out() {
 }
 
 #[tokio::test]
-#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
 async fn token_mediating_hands_out_access_tokens_and_renews_once_per_rejection() {
     let _serial = SERIAL.lock().await;
     let backend = backend("token-mediating", 9101).await;
@@ -210,7 +213,7 @@ async fn token_mediating_hands_out_access_tokens_and_renews_once_per_rejection()
 }
 
 #[tokio::test]
-#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
 async fn the_idp_ending_its_session_ends_the_backend_session_by_back_channel() {
     let _serial = SERIAL.lock().await;
     let backend = backend("bff", 9100).await;
@@ -246,7 +249,7 @@ async fn the_idp_ending_its_session_ends_the_backend_session_by_back_channel() {
 }
 
 #[tokio::test]
-#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=2 TEST_ROUTES=1); scripts/test runs it"]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
 async fn the_idp_refuses_unsigned_and_badly_signed_requests_of_the_backend_client() {
     let _serial = SERIAL.lock().await;
     let no_redirects = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
