@@ -60,6 +60,7 @@ mod origin;
 mod pending_store;
 mod policy;
 mod reauth;
+mod refresh_source;
 mod request;
 mod request_object;
 mod return_path;
@@ -103,6 +104,7 @@ pub use origin::{origin_of, OriginAllowList};
 pub use pending_store::{MemoryPendingStore, PendingStore};
 pub use policy::{RefreshPolicy, DEFAULT_REFRESH_BUFFER_SECS};
 pub use reauth::{LoginDecision, ReauthState, REPEAT_WINDOW_MS};
+pub use refresh_source::{backend_refresh_outcome, backend_refresh_request, RefreshSource, CSRF_HEADER};
 pub use request::{
     code_exchange_request, refresh_outcome, refresh_request, revocation_request, token_endpoint_outcome,
     RefreshOutcome, RevocableToken,

@@ -530,3 +530,71 @@ fn a_refresh_that_never_ran_before_sign_out_sends_nothing() {
     assert_eq!(block_on(refresh), Err(AuthError::Superseded));
     assert_eq!(r.transport.request_count(), 0, "the signed-out refresh token is not presented");
 }
+
+/// Token-mediating mode: no refresh token in the browser; the backend renews, once for every caller.
+#[test]
+fn a_backend_source_renews_without_a_refresh_token_once_for_all_callers() {
+    use oten_auth_core::RefreshSource;
+    let clock = Rc::new(FakeClock::new(T0));
+    let transport = Rc::new(FakeTransport::gated());
+    let config = ManagerConfig::new(ENDPOINT, "spa-dev")
+        .with_refresh_source(RefreshSource::Backend { url: "/api/refresh-token".into() });
+    let manager = TokenManager::new(
+        config,
+        clock.clone(),
+        Rc::new(MemoryStore::default()),
+        transport.clone(),
+        Metrics::default(),
+    );
+    let held = tokens("a1", None, 60, T0);
+    let held_expiry = held.expires_at;
+    manager.sign_in(held).unwrap();
+    assert!(manager.can_refresh(), "the backend keeps the refresh token");
+    clock.advance(61_000); // expired: with the provider source this session would be over
+
+    let mut pool = LocalPool::new();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..50 {
+        let (m, results) = (manager.clone(), results.clone());
+        pool.spawner()
+            .spawn_local(async move {
+                let t = m.get_valid_access_token().await;
+                results.borrow_mut().push(t.map(|t| t.expose().to_owned()));
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(transport.request_count(), 1, "one renewal for 50 callers");
+    let sent = &transport.requests()[0];
+    assert_eq!(sent.url, "/api/refresh-token");
+    assert_eq!(sent.header_value("x-csrf"), Some("1"));
+    assert_eq!(sent.body.as_deref(), Some(format!(r#"{{"rejected_expires_at":{held_expiry}}}"#).as_str()));
+    assert!(transport.release(ok_answer("a2", None, 60)));
+    pool.run_until_stalled();
+    assert!(results.borrow().iter().all(|t| t.as_deref() == Ok("a2")));
+
+    // The backend down: the session is kept (and the current token served while valid).
+    clock.advance(59_000);
+    let mut pool = LocalPool::new();
+    let outcome = Rc::new(RefCell::new(None));
+    let (m, o) = (manager.clone(), outcome.clone());
+    pool.spawner().spawn_local(async move { *o.borrow_mut() = Some(m.get_valid_access_token().await) }).unwrap();
+    pool.run_until_stalled();
+    assert!(transport.release(Ok(HttpResponse::new(503, r#"{"error":"provider_unavailable"}"#))));
+    pool.run_until_stalled();
+    assert_eq!(outcome.borrow_mut().take().unwrap().map(|t| t.expose().to_owned()), Ok("a2".into()));
+    assert!(manager.is_signed_in());
+
+    // The backend says the session is over: it ends here too.
+    manager.reset_backoff();
+    clock.advance(2_000);
+    let mut pool = LocalPool::new();
+    let (m, o) = (manager.clone(), outcome.clone());
+    pool.spawner().spawn_local(async move { *o.borrow_mut() = Some(m.get_valid_access_token().await) }).unwrap();
+    pool.run_until_stalled();
+    assert!(transport.release(Ok(HttpResponse::new(401, r#"{"error":"session_ended","message":"refused"}"#))));
+    pool.run_until_stalled();
+    let ended = outcome.borrow_mut().take().unwrap().unwrap_err();
+    assert!(ended.requires_reauth(), "{ended:?}");
+    assert!(!manager.is_signed_in());
+}

@@ -11,6 +11,7 @@ use crate::id_token::IdTokenClaims;
 use crate::lineage::LineageRecord;
 use crate::metrics::{MetricEvent, Metrics};
 use crate::policy::RefreshPolicy;
+use crate::refresh_source::RefreshSource;
 use crate::secret::AccessToken;
 use crate::siblings::{Runtime, SiblingMessage, Siblings, TokensKind};
 use crate::store::{StoreError, TokenStore};
@@ -65,6 +66,8 @@ pub struct ManagerConfig {
     pub ask_timeout_ms: u32,
     /// Whether this tab joins the session of a sibling tab: when it starts without one, and when a sibling signs in.
     pub join_siblings: bool,
+    /// Where refreshes go: the provider (default) or a token-mediating backend.
+    pub refresh_source: RefreshSource,
 }
 
 impl ManagerConfig {
@@ -78,7 +81,15 @@ impl ManagerConfig {
             lock_timeout_ms: DEFAULT_LOCK_TIMEOUT_MS,
             ask_timeout_ms: DEFAULT_ASK_TIMEOUT_MS,
             join_siblings: true,
+            refresh_source: RefreshSource::Provider,
         }
+    }
+
+    /// Renews at `source` (a token-mediating backend: [`RefreshSource::Backend`]).
+    #[must_use]
+    pub fn with_refresh_source(mut self, source: RefreshSource) -> Self {
+        self.refresh_source = source;
+        self
     }
 
     /// Replaces the refresh policy.
@@ -308,7 +319,12 @@ impl TokenManager {
     /// Whether the session has a refresh token (without one it ends when the access token expires).
     pub fn can_refresh(&self) -> bool {
         self.ensure_loaded();
-        self.inner.state.borrow().tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
+        self.inner.state.borrow().tokens.as_ref().is_some_and(|t| self.renewable(t))
+    }
+
+    /// Whether `tokens` can be renewed: with a refresh token here, or by a backend that keeps it.
+    fn renewable(&self, tokens: &TokenSet) -> bool {
+        tokens.refresh_token.is_some() || !self.inner.config.refresh_source.needs_refresh_token()
     }
 
     /// Whether a refresh is in flight.
@@ -409,7 +425,7 @@ impl TokenManager {
             let mut serve = None;
             if !tokens.is_past_max_age(now, config.max_session_age_ms) && !tokens.is_expired(now) {
                 let due = config.policy.needs_refresh(tokens, now);
-                if !due || tokens.refresh_token.is_none() || st.stuck || now < st.retry_at {
+                if !due || !self.renewable(tokens) || st.stuck || now < st.retry_at {
                     return Ok(tokens.access_token.clone());
                 }
                 // Due but still comfortably valid: with a runtime to finish the refresh in the background, callers
@@ -451,7 +467,7 @@ impl TokenManager {
                 let error = AuthError::Deferred(Deferral::Backoff { retry_at: st.retry_at });
                 return futures::future::ready(Err(error)).boxed_local();
             }
-            if tokens.refresh_token.is_none() {
+            if !self.renewable(&tokens) {
                 drop(st);
                 let result = match self.check_lifetime(now) {
                     Some(ended) => Err(ended),
@@ -539,7 +555,7 @@ impl TokenManager {
             (
                 tokens.is_past_max_age(now, self.inner.config.max_session_age_ms),
                 tokens.is_expired(now),
-                tokens.refresh_token.is_some(),
+                self.renewable(tokens),
                 st.stuck,
             )
         };

@@ -1,16 +1,23 @@
 //! One refresh: alone, or in turn with the sibling tabs of the session, and what its outcome does to the session.
 
-use super::{Inner, RefreshResult, SessionEvent, TokenManager};
+use super::{Inner, ManagerConfig, RefreshResult, SessionEvent, TokenManager};
 use crate::backoff::backoff_ms;
 use crate::client_auth::OAuthClient;
 use crate::end_reason::EndReason;
 use crate::error::{AuthError, Deferral};
 use crate::lineage::{LineageRecord, RefreshGate};
 use crate::metrics::MetricEvent;
-use crate::request::{refresh_outcome, refresh_request, RefreshOutcome};
+use crate::request::RefreshOutcome;
 use crate::siblings::{LockGuard, LockMode, RecordUpdate, SiblingMessage, Siblings, TokensKind};
 use crate::token_set::TokenSet;
+use crate::transport::HttpRequest;
 use std::rc::{Rc, Weak};
+
+/// The refresh request for `tokens` from the configured source, or why none can be sent.
+fn request_for(config: &ManagerConfig, tokens: &TokenSet) -> Result<HttpRequest, AuthError> {
+    let client = OAuthClient::public(config.client_id.as_str());
+    config.refresh_source.request(&config.token_endpoint, &client, tokens)
+}
 
 /// How a refresh settled.
 // One value per refresh, moved once: boxing the big variant would buy nothing (the lint fires on 64-bit targets only).
@@ -48,16 +55,13 @@ async fn alone(weak: &Weak<Inner>, generation: u64, started: TokenSet) -> Result
         if inner.state.borrow().generation != generation {
             return Ok(Settled::NoRequest(Err(AuthError::Superseded)));
         }
-        let rt = started.refresh_token.as_ref().ok_or(AuthError::Deferred(Deferral::NoRefreshToken))?;
-        (
-            refresh_request(&inner.config.token_endpoint, &OAuthClient::public(inner.config.client_id.as_str()), rt),
-            inner.transport.clone(),
-        )
+        (request_for(&inner.config, &started)?, inner.transport.clone())
     };
     weak.upgrade().ok_or(AuthError::Superseded)?.state.borrow_mut().presenting = true;
     let answer = transport.send(request).await;
-    let now = weak.upgrade().ok_or(AuthError::Superseded)?.clock.now_ms();
-    let outcome = refresh_outcome(answer, now, &started);
+    let inner = weak.upgrade().ok_or(AuthError::Superseded)?;
+    let outcome = inner.config.refresh_source.outcome(answer, inner.clock.now_ms(), &started);
+    drop(inner);
     Ok(Settled::Answer { outcome, presented: Box::new(started), guard: None, unmarked: false })
 }
 
@@ -122,8 +126,9 @@ async fn in_turn(
     if current.seq > started.seq && !policy.needs_refresh(&current, now) {
         return Ok(Settled::NoRequest(Ok(current.access_token.clone())));
     }
-    let Some(rt) = current.refresh_token.clone() else {
-        return Ok(Settled::NoRequest(Err(AuthError::Deferred(Deferral::NoRefreshToken))));
+    let request = match request_for(&manager()?.inner.config, &current) {
+        Ok(request) => request,
+        Err(no_request) => return Ok(Settled::NoRequest(Err(no_request))),
     };
     let tab = siblings.tab_id();
     let (seq, me) = (current.seq, tab.clone());
@@ -155,17 +160,10 @@ async fn in_turn(
         let _ = manager()?.inner.store.clear();
     }
     manager()?.inner.state.borrow_mut().presenting = true;
-    let (request, transport) = {
-        let m = manager()?;
-        let config = &m.inner.config;
-        (
-            refresh_request(&config.token_endpoint, &OAuthClient::public(config.client_id.as_str()), &rt),
-            m.inner.transport.clone(),
-        )
-    };
+    let transport = manager()?.inner.transport.clone();
     let answer = transport.send(request).await;
     let now = manager()?.now();
-    let outcome = refresh_outcome(answer, now, &current);
+    let outcome = manager()?.inner.config.refresh_source.outcome(answer, now, &current);
     let record_it: RecordUpdate = match &outcome {
         RefreshOutcome::Renewed(t) | RefreshOutcome::Salvaged { tokens: t, .. } => {
             let seq = t.seq;
