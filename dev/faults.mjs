@@ -1,4 +1,5 @@
-// Faults on demand at the IdP's token and revocation endpoints, per test client (TEST_ROUTES=1).
+// Faults on demand at the IdP's token and revocation endpoints, per test client (TEST_ROUTES=1), and for the
+// backend's confidential client bff-dev (named in its Basic credentials rather than the body).
 // Tests queue them through POST /test/clients/:id/faults (dev/test-routes.mjs); the oldest fault that
 // matches a request (endpoint, and grant type at the token endpoint) applies to it and is used up after
 // `times` requests (0: until DELETE /test/clients/:id/faults).
@@ -51,6 +52,20 @@ const nonNegativeInt = (input, name, fallback, max = Number.MAX_SAFE_INTEGER) =>
     throw badRequest(`${name} must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`);
   }
   return value;
+};
+
+/** The client id of `Authorization: Basic base64(urlencode(id):urlencode(secret))`, or null. */
+const basicClientId = (authorization) => {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/.exec(String(authorization ?? ''));
+  if (!match) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 };
 
 /** Validates the JSON body of POST /test/clients/:id/faults; returns the fault or throws a 400 error. */
@@ -193,7 +208,8 @@ export const createFaults = ({ provider, routes, testClients, allowedOrigins }) 
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== FORM) return false;
     const params = new URLSearchParams(raw);
-    const clientId = params.get('client_id');
+    // A confidential client (the Rust backend) names itself in its Basic credentials.
+    const clientId = params.get('client_id') ?? basicClientId(req.headers.authorization);
     const lease = testClients.get(clientId);
     if (!lease) return false; // spa-dev and unknown clients: the provider alone decides
 

@@ -13,13 +13,13 @@ import { config } from './config.mjs';
 import { createEcho } from './echo.mjs';
 import { createFaults } from './faults.mjs';
 import { listen, sendHtml, sendJson } from './http.mjs';
-import { createProvider, ROUTES } from './idp.mjs';
+import { BFF_CLIENT_ID, createProvider, ROUTES } from './idp.mjs';
 import { createInteractions } from './interactions.mjs';
 import { createIdpStats } from './stats.mjs';
 import { createTestClients } from './test-clients.mjs';
 import { createTestRoutes } from './test-routes.mjs';
 
-const testClients = config.testRoutes ? createTestClients() : undefined;
+const testClients = config.testRoutes ? createTestClients({ fixedIds: [BFF_CLIENT_ID] }) : undefined;
 const provider = createProvider({ ...config, testClients });
 const stats = createIdpStats(provider, { routes: ROUTES });
 const interactions = createInteractions({ provider, autoLogin: config.autoLogin });
@@ -76,7 +76,9 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 try {
   await start('idp', config.idpPort, idpHandler);
   await start('api', config.apiPort, createApi({
-    provider, allowedOrigins: config.allowedOrigins, testClients, stepUpMaxAge: config.stepUpMaxAge,
+    // The app served by the backend (token-mediating mode) calls the API from the backend's origin.
+    provider, allowedOrigins: [...config.allowedOrigins, ...config.backendOrigins], testClients,
+    stepUpMaxAge: config.stepUpMaxAge,
   }));
   await start('echo', config.echoPort, createEcho({ allowedOrigins: config.allowedOrigins }));
 } catch (err) {

@@ -26,9 +26,12 @@ const freshLease = ({ accessTokenTtl } = {}) => ({
   stats: new ClientStats(),
 });
 
-/** Creates the registry of test clients. */
-export const createTestClients = () => {
-  const leases = new Map(TEST_CLIENT_IDS.map((id) => [id, freshLease()]));
+/**
+ * Creates the registry of test clients. `fixedIds` (the backend's confidential client) get faults, counters and the
+ * API switch too, but are never leased: their lease is reset with POST /test/clients/:id/reset.
+ */
+export const createTestClients = ({ fixedIds = [] } = {}) => {
+  const leases = new Map([...TEST_CLIENT_IDS, ...fixedIds].map((id) => [id, freshLease()]));
   let next = 0;
 
   return {
@@ -42,6 +45,12 @@ export const createTestClients = () => {
       next = (next + 1) % TEST_CLIENT_IDS.length;
       leases.set(clientId, freshLease({ accessTokenTtl }));
       return clientId;
+    },
+    /** Resets a fixed client's settings, faults and counters (its id stays registered). */
+    reset: (clientId) => {
+      if (!fixedIds.includes(clientId)) return false;
+      leases.set(clientId, freshLease());
+      return true;
     },
     /** The access-token lifetime set for `clientId`, or undefined (then the global one applies). */
     accessTokenTtl: (clientId) => leases.get(clientId)?.accessTokenTtl,

@@ -29,6 +29,8 @@
 //                                     "refresh":{"presented":0,"consumed":0,"reuse":0,"presented_twice":0,
 //                                                "max_presentations":0},
 //                                     "revocations":0,"end_sessions":0,"api":{"by_status":{}}}
+//   POST   /test/clients/:id/reset → fresh settings, faults and counters for the backend's client bff-dev
+//                                    (the test clients are reset by leasing them)
 //   POST   /test/clients/:id/api   ← {"refuse": true|false, "step_up_max_age": seconds|null} (either or both)
 //                                  → {"client_id", "refuse", "step_up_max_age"}: while refuse is true the resource
 //                                    API answers 401 invalid_token to every valid token of the client;
@@ -49,7 +51,7 @@ const REDIRECT_URI = `${TEST_RUNNER_ORIGIN}/callback`;
 const SCOPE = 'openid profile email offline_access';
 const MAX_REDIRECTS = 10;
 const MAX_ACCESS_TOKEN_TTL = 86_400;
-const CLIENT_ROUTE = /^\/test\/clients\/([^/]+)\/(faults|stats|api)$/;
+const CLIENT_ROUTE = /^\/test\/clients\/([^/]+)\/(faults|stats|api|reset)$/;
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -228,6 +230,10 @@ export const createTestRoutes = ({
         console.log(`[test] ${clientId} API ${lease.refuseApi ? 'refuses' : 'accepts'} its tokens, step-up age ${lease.stepUpMaxAge ?? 'default'}`);
         return sendJson(res, 200, { client_id: clientId, refuse: lease.refuseApi, step_up_max_age: lease.stepUpMaxAge ?? null });
       }
+      case 'POST reset':
+        if (!testClients.reset(clientId)) throw badRequest(`${clientId} is leased, not reset: lease it again`);
+        console.log(`[test] ${clientId} reset`);
+        return sendJson(res, 200, { client_id: clientId });
       default:
         return sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on /test/clients/:id/${resource}` });
     }

@@ -92,9 +92,13 @@ pub struct BackendConfig {
     /// `bff`: the API `/api/*` is proxied to.
     #[serde(default)]
     pub api_upstream: Option<String>,
-    /// `bff`: the built app (`dist/`), served at `/` so that app and API share one origin.
+    /// The built app (`dist/`), served at `/` so that app, backend (and in `bff` mode the API) share one origin.
     #[serde(default)]
     pub static_dir: Option<PathBuf>,
+    /// The app's `config.json` as this backend serves it at `/config.json` (`{"auth": {…}, "app": {…}}`); its
+    /// `auth.mode` is always this backend's mode, so the app served here runs in the right one.
+    #[serde(default)]
+    pub app_config: Option<serde_json::Value>,
     /// `sqlite://path` (default `sqlite://oten-backend.db`) or `postgres://…`.
     #[serde(default = "default_database")]
     pub database_url: String,
@@ -231,6 +235,34 @@ impl BackendConfig {
     /// Where the provider sends the person after sign-out.
     pub fn post_logout_redirect_uri(&self) -> String {
         self.post_logout_redirect_uri.clone().unwrap_or_else(|| format!("{}/signed-out", self.public_origin))
+    }
+
+    /// The `config.json` served to the app: [`BackendConfig::app_config`] with this backend's mode.
+    ///
+    /// ```
+    /// let c = oten_backend::BackendConfig::from_json(r#"{"mode":"token-mediating","public_origin":"https://app.test",
+    ///   "issuer":"https://idp.test","client_id":"b","app_config":{"app":{"api_base_url":"https://api.test"}}}"#).unwrap();
+    /// let served = c.served_app_config();
+    /// assert_eq!((served["auth"]["mode"].as_str(), served["app"]["api_base_url"].as_str()),
+    ///     (Some("token-mediating"), Some("https://api.test")));
+    /// ```
+    pub fn served_app_config(&self) -> serde_json::Value {
+        let mut config = self.app_config.clone().filter(serde_json::Value::is_object).unwrap_or_default();
+        if !config.is_object() {
+            config = serde_json::json!({});
+        }
+        let mode = match self.mode {
+            Mode::TokenMediating => "token-mediating",
+            Mode::Bff => "bff",
+        };
+        if !config.get("auth").is_some_and(serde_json::Value::is_object) {
+            config["auth"] = serde_json::json!({});
+        }
+        config["auth"]["mode"] = mode.into();
+        if !config.get("app").is_some_and(serde_json::Value::is_object) {
+            config["app"] = serde_json::json!({});
+        }
+        config
     }
 
     /// Whether cookies are `Secure` with the `__Host-` prefix (an https origin).

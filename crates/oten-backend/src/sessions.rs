@@ -78,6 +78,13 @@ impl AppState {
         }
     }
 
+    /// The session as stored, unless it has passed its maximum age (then it ends here: removed, tokens revoked).
+    pub async fn live_session(&self, row_id: &str) -> Result<(SessionRow, TokenSet), SessionError> {
+        let (row, tokens) = self.session_tokens(row_id).await?;
+        self.check_max_age(row_id, &tokens, crate::now_ms()).await?;
+        Ok((row, tokens))
+    }
+
     /// Tokens with a valid access token: the stored ones while they are fresh, else renewed — once per session,
     /// whatever the number of concurrent callers here or in other instances (PostgreSQL lock, re-read after it).
     pub async fn valid_tokens(&self, row_id: &str, rejected: &Rejected) -> Result<TokenSet, SessionError> {

@@ -38,6 +38,11 @@ fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
 }
 
 async fn backend(mode: &str, port: u16) -> Backend {
+    backend_with(mode, port, serde_json::json!({})).await
+}
+
+/// A backend with extra settings merged over the defaults.
+async fn backend_with(mode: &str, port: u16, extra: Value) -> Backend {
     let origin = format!("http://127.0.0.1:{port}");
     let db = std::env::temp_dir().join(format!("oten-backend-live-{}-{port}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
@@ -56,6 +61,10 @@ async fn backend(mode: &str, port: u16) -> Backend {
         "client_secret_file": temp_file("secret", SECRET),
         "key_file": temp_file("keys", &oten_backend::KeyRing::generate_entry("test")),
     });
+    let mut settings = settings;
+    for (k, v) in extra.as_object().unwrap() {
+        settings[k] = v.clone();
+    }
     let settings = BackendConfig::from_json(&settings.to_string()).unwrap();
     let (app, router) = oten_backend::start(settings).await.expect("the backend starts against the dev IdP");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
@@ -297,4 +306,80 @@ fn backend_cookie(jar: &reqwest::cookie::Jar, origin: &str) -> String {
     let cookies = cookies.to_str().unwrap().to_owned();
     assert!(cookies.contains("oten-session="), "{cookies}");
     cookies
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
+async fn sessions_past_their_maximum_age_end_on_use_and_in_the_cleanup() {
+    let _serial = SERIAL.lock().await;
+    let backend = backend_with("bff", 9100, serde_json::json!({ "session_max_age_secs": 2 })).await;
+    let (first, second) = (browser(), browser());
+    sign_in(&first, &backend.origin, "alice", "/").await;
+    sign_in(&second, &backend.origin, "bob", "/").await;
+    assert_eq!(user(&first, &backend.origin).await.status(), 200);
+    let revocations = idp_stats().await["revocations"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+
+    // On use: 401 JSON that says why, the cookie cleared, the tokens revoked.
+    let ended =
+        first.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send().await.unwrap();
+    assert_eq!(ended.status(), 401);
+    assert!(ended.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(ended.json::<Value>().await.unwrap()["error"], "session_ended");
+    assert!(idp_stats().await["revocations"].as_i64().unwrap() >= revocations + 2);
+
+    // In the cleanup: the other session goes without being used.
+    let report = backend.app.cleanup().await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    assert_eq!(user(&second, &backend.origin).await.status(), 401);
+    let metrics = first.get(format!("{}/metrics", backend.origin)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("oten_backend_sessions_ended_total{kind=\"max_age\"} 2"), "{metrics}");
+}
+
+async fn queue_fault(kind: &str) {
+    let fault = serde_json::json!({ "endpoint": "token", "grant_type": "refresh_token", "kind": kind, "times": 1 });
+    let r =
+        reqwest::Client::new().post(format!("{IDP}/test/clients/bff-dev/faults")).json(&fault).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn wait_for_expiry(b: &reqwest::Client, origin: &str) {
+    let me: Value = user(b, origin).await.json().await.unwrap();
+    let wait = u64::try_from(me["access_expires_at"].as_i64().unwrap() + 200 - oten_backend::now_ms()).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
+async fn a_failing_provider_keeps_the_session_and_only_a_refusal_ends_it() {
+    let _serial = SERIAL.lock().await;
+    let reset = reqwest::Client::new().post(format!("{IDP}/test/clients/bff-dev/reset")).send().await.unwrap();
+    assert_eq!(reset.status(), 200);
+    let backend = backend("bff", 9100).await;
+    let b = browser();
+    sign_in(&b, &backend.origin, "alice", "/").await;
+    let profile =
+        |b: &reqwest::Client| b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send();
+
+    // The provider answers 503 to the refresh: 503 JSON with Retry-After, and the session stays.
+    wait_for_expiry(&b, &backend.origin).await;
+    queue_fault("status_503").await;
+    let down = profile(&b).await.unwrap();
+    assert_eq!(down.status(), 503);
+    assert!(down.headers().contains_key("retry-after"));
+    assert_eq!(down.json::<Value>().await.unwrap()["error"], "provider_unavailable");
+    assert_eq!(user(&b, &backend.origin).await.status(), 200, "a provider failure keeps the session");
+    assert_eq!(profile(&b).await.unwrap().status(), 200, "the next request renews and goes through");
+
+    // The provider refuses the refresh token: the session ends (401 JSON), here and for every later request.
+    wait_for_expiry(&b, &backend.origin).await;
+    queue_fault("invalid_grant").await;
+    let refused = profile(&b).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "session_ended");
+    assert_eq!(user(&b, &backend.origin).await.status(), 401);
+
+    let stats: Value = reqwest::get(format!("{IDP}/test/clients/bff-dev/stats")).await.unwrap().json().await.unwrap();
+    assert_eq!(stats["refresh"]["presented_twice"], 0, "{stats}");
+    assert_eq!(stats["faults_applied"], 2, "{stats}");
 }

@@ -29,8 +29,17 @@ fn pending_id(state: &str) -> String {
     Sha256::digest(format!("pending\0{state}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Starts a sign-in: keeps the attempt (sealed, by the hash of its state) and sends the browser to the provider.
-pub async fn login(State(app): State<Arc<AppState>>, Query(q): Query<LoginQuery>) -> Response {
+/// Starts a sign-in: ends a session this browser still holds (revoking its tokens **before** leaving: the provider
+/// gives the new sign-in the same grant, so revoking the old tokens afterwards would end the new session too), keeps
+/// the attempt (sealed, by the hash of its state) and sends the browser to the provider.
+pub async fn login(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    let secure = app.settings.secure_cookies();
+    let held = cookie::read(&headers, secure);
+    if let Some(value) = &held {
+        if let Err(error) = app.end_session(&cookie::row_id(value), "replaced").await {
+            tracing::warn!(%error, "the previous session could not be ended");
+        }
+    }
     let return_to = sanitize_return_path(q.return_to.as_deref().unwrap_or("/"));
     let prompt = q.prompt.filter(|p| ["login", "consent", "select_account"].contains(&p.as_str()));
     let options = SignInOptions {
@@ -57,7 +66,13 @@ pub async fn login(State(app): State<Arc<AppState>>, Query(q): Query<LoginQuery>
         .map(|sealed| async move { app.db.put_pending(&id, &sealed, now).await.map_err(|e| e.to_string()) });
     match stored {
         Ok(write) => match write.await {
-            Ok(()) => no_store(Redirect::to(&url).into_response()),
+            Ok(()) => {
+                let mut response = no_store(Redirect::to(&url).into_response());
+                if held.is_some() {
+                    session_cookie(&mut response, &cookie::clear(secure));
+                }
+                response
+            }
             Err(e) => html_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in could not start", &e, "/auth/login"),
         },
         Err(e) => html_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in could not start", &e, "/auth/login"),
@@ -93,9 +108,10 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
             return html_page(StatusCode::BAD_REQUEST, "Sign-in failed", &error.to_string(), "/auth/login");
         }
     };
-    // A session that was already there is replaced (and its tokens revoked): a new id at every sign-in.
+    // A session still named by the cookie (signed in again in another tab meanwhile) is removed without
+    // revoking: its grant is the new session's. A new id at every sign-in.
     if let Some(old) = cookie::read(&headers, app.settings.secure_cookies()) {
-        let _ = app.end_session(&cookie::row_id(&old), "replaced").await;
+        let _ = app.db.delete_session(&cookie::row_id(&old)).await;
     }
     let value = cookie::new_session_id();
     let return_to = sanitize_return_path(&signed_in.return_to);
@@ -117,7 +133,7 @@ pub async fn user(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Respo
     let Some(value) = cookie::read(&headers, app.settings.secure_cookies()) else {
         return json_error(StatusCode::UNAUTHORIZED, "not_signed_in", "no session");
     };
-    match app.session_tokens(&cookie::row_id(&value)).await {
+    match app.live_session(&cookie::row_id(&value)).await {
         Ok((row, tokens)) => {
             let max_age_ms = i64::try_from(app.settings.session_max_age_secs).unwrap_or(0).saturating_mul(1000);
             let body = serde_json::json!({

@@ -28,6 +28,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/auth/logout", get(auth::logout).post(auth::logout_post))
         .route("/auth/backchannel-logout", post(auth::backchannel_logout))
         .route("/metrics", get(metrics))
+        .route("/config.json", get(app_config))
         .route("/healthz", get(|| async { "ok" }));
     router = match app.settings.mode {
         Mode::TokenMediating => router
@@ -39,6 +40,11 @@ pub fn router(app: Arc<AppState>) -> Router {
         router = router.fallback(static_files::serve);
     }
     router.with_state(app)
+}
+
+/// The app's configuration, in this backend's mode (never cached: a deployment may change it).
+async fn app_config(State(app): State<Arc<AppState>>) -> Response {
+    no_store(Json(app.settings.served_app_config()).into_response())
 }
 
 async fn metrics(State(app): State<Arc<AppState>>) -> Response {
