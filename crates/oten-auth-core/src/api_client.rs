@@ -6,6 +6,7 @@ use crate::manager::TokenManager;
 use crate::metrics::{endpoint_label, MetricEvent};
 use crate::navigator::{is_auth_route, login_url, Navigator};
 use crate::origin::OriginAllowList;
+use crate::refresh_source::CSRF_HEADER;
 use crate::secret::AccessToken;
 use crate::step_up::StepUpChallenge;
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
@@ -126,6 +127,7 @@ impl ApiError {
 pub struct ApiClient {
     manager: TokenManager,
     allow: OriginAllowList,
+    backend: Option<OriginAllowList>,
     navigator: Rc<dyn Navigator>,
     hooks: Rc<RefCell<Vec<Rc<dyn ApiHook>>>>,
     redirected: Rc<Cell<bool>>,
@@ -134,7 +136,63 @@ pub struct ApiClient {
 impl ApiClient {
     /// A client over the manager's transport.
     pub fn new(manager: TokenManager, allow: OriginAllowList, navigator: Rc<dyn Navigator>) -> Self {
-        Self { manager, allow, navigator, hooks: Rc::default(), redirected: Rc::default() }
+        Self { manager, allow, navigator, backend: None, hooks: Rc::default(), redirected: Rc::default() }
+    }
+
+    /// The same client for a session a backend-for-frontend holds (`bff` mode): requests to `backend` (and to
+    /// relative paths, the app's own origin) carry the anti-CSRF header and the session cookie, never a token; a
+    /// 401 from there ends the session (the backend has already renewed its token and retried once).
+    ///
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use oten_auth_core::{ApiClient, OriginAllowList, TokenManager};
+    /// # fn demo(manager: TokenManager, navigator: Rc<dyn oten_auth_core::Navigator>) {
+    /// let backend = OriginAllowList::new(["https://app.example"]).unwrap();
+    /// let client = ApiClient::new(manager, OriginAllowList::default(), navigator).with_cookie_session(backend);
+    /// # let _ = client; }
+    /// ```
+    #[must_use]
+    pub fn with_cookie_session(mut self, backend: OriginAllowList) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Whether `url` goes to the backend that holds the session (cookie mode only).
+    fn to_backend(&self, url: &str) -> bool {
+        let relative = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
+        self.backend.as_ref().is_some_and(|b| relative || b.allows(url))
+    }
+
+    /// A request to the backend-for-frontend: the cookie and the anti-CSRF header; a 401 ends the session.
+    async fn send_to_backend(&self, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+        let mut attempt = request;
+        attempt.remove_header("Authorization");
+        for hook in self.hooks() {
+            hook.on_request(&mut attempt);
+        }
+        attempt.remove_header("Authorization");
+        if !self.to_backend(&attempt.url) {
+            // A hook moved it elsewhere: it goes as a plain request, with nothing of the session.
+            return self.manager.transport().send(attempt).await.map_err(ApiError::Transport);
+        }
+        attempt.set_header(CSRF_HEADER, "1");
+        let response = self.manager.transport().send(attempt.clone()).await.map_err(ApiError::Transport)?;
+        for hook in self.hooks() {
+            hook.on_response(&attempt, &response);
+        }
+        let metrics = self.manager.metrics();
+        metrics.record(MetricEvent::TokenUsed { endpoint: endpoint_label(&attempt.url), status: response.status });
+        if response.status != 401 {
+            return Ok(response);
+        }
+        if let Some(challenge) =
+            response.header_value("WWW-Authenticate").and_then(StepUpChallenge::from_www_authenticate)
+        {
+            return Err(self.step_up(challenge));
+        }
+        self.manager.end_session(EndReason::ApiRefused);
+        self.send_to_login();
+        Err(ApiError::Unauthorized)
     }
 
     /// Adds a hook that sees every later request and answer.
@@ -154,6 +212,9 @@ impl ApiClient {
 
     /// Sends a request with the rules above and returns the answer, whatever its status.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+        if self.backend.is_some() {
+            return self.send_to_backend(request).await;
+        }
         let mut retried = false;
         loop {
             let mut attempt = request.clone();

@@ -26,9 +26,11 @@ pub enum AuthMode {
     /// A pure browser client: tokens in the tab (sessionStorage), refreshed by the browser.
     #[default]
     Public,
-    /// A token-mediating backend keeps the refresh token; the browser holds short-lived access tokens (planned).
+    /// A token-mediating backend (`oten-backend`) signs in and keeps the refresh token; the browser holds
+    /// short-lived access tokens in memory only, renewed at the backend's `POST /api/refresh-token`.
     TokenMediating,
-    /// A backend-for-frontend holds every token; the browser holds a session cookie (planned).
+    /// A backend-for-frontend (`oten-backend`) holds every token; the browser holds an HttpOnly session cookie and
+    /// calls the API through the backend's `/api/*`.
     Bff,
 }
 
@@ -68,12 +70,15 @@ pub struct EndpointOverrides {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
-    /// How the app holds its session (only `public` for now).
+    /// How the app holds its session: `public` (default), `token-mediating` or `bff`.
     pub mode: AuthMode,
-    /// The OpenID provider's issuer identifier.
+    /// The OpenID provider's issuer identifier (public mode; a backend knows its own).
     pub issuer: String,
-    /// The public client's id.
+    /// The public client's id (public mode).
     pub client_id: String,
+    /// The backend's origin in `token-mediating` and `bff` modes (default: the app's own origin, where the backend
+    /// serves the app).
+    pub backend_url: String,
     /// Where the IdP sends the person back (default `<app origin>/callback`; its path must be
     /// [`crate::routes::CALLBACK_PATH`], where the callback route is mounted).
     pub redirect_uri: String,
@@ -171,6 +176,7 @@ fn field_error(field: impl Into<String>, reason: impl Into<String>) -> ConfigErr
 /// The fields of the `auth` section (to point a misplaced one to it).
 const AUTH_FIELDS: &[&str] = &[
     "mode",
+    "backend_url",
     "issuer",
     "client_id",
     "client_secret",
@@ -190,6 +196,7 @@ const AUTH_FIELDS: &[&str] = &[
 /// The library's settings as written, each field parsed by serde on its own (a type error names the field).
 struct RawAuthConfig {
     mode: Option<AuthMode>,
+    backend_url: Option<String>,
     issuer: Option<String>,
     client_id: Option<String>,
     redirect_uri: Option<String>,
@@ -274,6 +281,7 @@ impl RawAuthConfig {
     fn take_from(mut o: Map<String, Value>) -> Result<Self, ConfigError> {
         Ok(Self {
             mode: take(&mut o, "mode")?,
+            backend_url: take(&mut o, "backend_url")?,
             issuer: take(&mut o, "issuer")?,
             client_id: take(&mut o, "client_id")?,
             redirect_uri: take(&mut o, "redirect_uri")?,
@@ -306,13 +314,32 @@ impl AuthConfig {
         }
         let raw = RawAuthConfig::take_from(known_fields_only(object, AUTH_FIELDS)?)?;
         let mode = raw.mode.unwrap_or_default();
-        if mode != AuthMode::Public {
-            return Err(field_error("mode", "only \"public\" is available in this version"));
+        let public = mode == AuthMode::Public;
+        let backend_url = non_empty("backend_url", raw.backend_url)?.unwrap_or_default();
+        if !backend_url.is_empty() {
+            if public {
+                return Err(field_error("backend_url", "is for the token-mediating and bff modes"));
+            }
+            check_endpoint_url("backend_url", &backend_url)?;
         }
-        let issuer = non_empty("issuer", raw.issuer)?.ok_or_else(|| field_error("issuer", "is required"))?;
-        check_endpoint_url("issuer", &issuer)?;
-        let client_id =
-            non_empty("client_id", raw.client_id)?.ok_or_else(|| field_error("client_id", "is required"))?;
+        // A backend is the provider's client: the browser needs neither issuer nor client id then.
+        let issuer = non_empty("issuer", raw.issuer)?;
+        let issuer = match (issuer, public) {
+            (Some(issuer), _) => {
+                check_endpoint_url("issuer", &issuer)?;
+                issuer
+            }
+            (None, true) => return Err(field_error("issuer", "is required")),
+            (None, false) => String::new(),
+        };
+        let client_id = match (non_empty("client_id", raw.client_id)?, public) {
+            (Some(id), _) => id,
+            (None, true) => return Err(field_error("client_id", "is required")),
+            (None, false) => String::new(),
+        };
+        if mode == AuthMode::Bff && raw.api_origins.as_ref().is_some_and(|o| !o.is_empty()) {
+            return Err(field_error("api_origins", "must be empty in bff mode: the browser holds no token"));
+        }
         let redirect_uri = non_empty("redirect_uri", raw.redirect_uri)?.unwrap_or_default();
         if !redirect_uri.is_empty() {
             check_endpoint_url("redirect_uri", &redirect_uri)?;
@@ -383,6 +410,7 @@ impl AuthConfig {
             mode,
             issuer,
             client_id,
+            backend_url: backend_url.trim_end_matches('/').to_owned(),
             redirect_uri,
             post_logout_redirect_uri,
             scopes,
@@ -425,6 +453,9 @@ impl AuthConfig {
     #[must_use]
     pub fn with_app_origin(mut self, origin: &str) -> Self {
         let origin = origin.trim_end_matches('/');
+        if self.mode != AuthMode::Public && self.backend_url.is_empty() {
+            self.backend_url = origin.to_owned();
+        }
         if self.redirect_uri.is_empty() {
             self.redirect_uri = format!("{origin}{CALLBACK_PATH}");
         }
@@ -538,8 +569,10 @@ mod tests {
             (format!(r#"{{{ok},"join_sibling_tabs":"yes"}}"#), "join_sibling_tabs"),
             (format!(r#"{{{ok},"max_session_age_secs":1e12}}"#), "max_session_age_secs"),
             (format!(r#"{{{ok},"end_session_method":"delete"}}"#), "end_session_method"),
-            (format!(r#"{{{ok},"mode":"bff"}}"#), "mode"),
             (format!(r#"{{{ok},"mode":"hybrid"}}"#), "mode"),
+            (format!(r#"{{{ok},"backend_url":"https://app.test"}}"#), "backend_url"),
+            (r#"{"mode":"bff","api_origins":["https://api.test"]}"#.to_owned(), "api_origins"),
+            (r#"{"mode":"bff","backend_url":"http://app.test"}"#.to_owned(), "backend_url"),
             (format!(r#"{{{ok},"redirect_uri":"https://app.test/auth/cb"}}"#), "redirect_uri"),
         ];
         for (json, field) in cases {
@@ -562,6 +595,23 @@ mod tests {
         assert_eq!((c.request_timeout_ms, c.max_session_age_secs, c.join_sibling_tabs), (15_000, 2_592_000, true));
         assert_eq!((c.mode, c.end_session_method), (AuthMode::Public, EndSessionMethod::Get));
         assert!(c.api_origins.allows("http://127.0.0.1:9001/x"));
+    }
+
+    #[test]
+    fn backend_modes_need_no_provider_settings_and_default_to_the_app_origin() {
+        let bff = AuthConfig::from_json(r#"{"mode":"bff"}"#).unwrap().with_app_origin("https://app.test/");
+        assert_eq!(
+            (bff.mode, bff.backend_url.as_str(), bff.client_id.as_str()),
+            (AuthMode::Bff, "https://app.test", "")
+        );
+        let tm = AuthConfig::from_json(
+            r#"{"mode":"token-mediating","backend_url":"https://bff.test/","api_origins":["https://api.test"]}"#,
+        )
+        .unwrap()
+        .with_app_origin("https://app.test");
+        assert_eq!((tm.mode, tm.backend_url.as_str()), (AuthMode::TokenMediating, "https://bff.test"));
+        assert!(tm.api_origins.allows("https://api.test/x"));
+        assert_eq!(AuthConfig::from_json(r#"{"mode":"public"}"#).unwrap_err().field(), Some("issuer"));
     }
 
     #[test]

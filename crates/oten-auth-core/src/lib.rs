@@ -120,6 +120,7 @@ pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token_set::{
-    is_valid_lineage, TokenResponseError, TokenSet, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, MAX_LINEAGE_LEN,
+    is_valid_lineage, TokenResponseError, TokenSet, BACKEND_HELD, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS,
+    MAX_LINEAGE_LEN,
 };
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};

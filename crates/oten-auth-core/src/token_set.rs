@@ -68,6 +68,9 @@ pub struct TokenSet {
     pub signed_in_at: i64,
 }
 
+/// The placeholder access token of a session held by a backend-for-frontend ([`TokenSet::backend_held`]).
+pub const BACKEND_HELD: &str = "(held by the backend)";
+
 /// Longest lineage id accepted (ids are made of `A-Z a-z 0-9 - _`).
 pub const MAX_LINEAGE_LEN: usize = 64;
 
@@ -187,6 +190,32 @@ impl TokenSet {
         kept.refresh_token = Some(RefreshToken::new(refresh));
         kept.seq = previous.seq.saturating_add(1);
         Some(kept)
+    }
+
+    /// A session a backend-for-frontend holds, as the browser knows it (`bff` mode): the person, the scopes, and
+    /// when the session ends (`ends_at`, ms). Its access token is [`BACKEND_HELD`], a placeholder that is never sent:
+    /// in that mode the API client sends the session cookie and no token.
+    ///
+    /// ```
+    /// use oten_auth_core::{id_token::IdTokenClaims, TokenSet, BACKEND_HELD};
+    /// let s = TokenSet::backend_held(IdTokenClaims::new("u1"), Some("openid".into()), 5_000, 1_000);
+    /// assert_eq!((s.access_token.expose(), s.refresh_token.is_none(), s.expires_at), (BACKEND_HELD, true, 5_000));
+    /// ```
+    pub fn backend_held(user: IdTokenClaims, scope: Option<String>, ends_at: i64, now_ms: i64) -> TokenSet {
+        TokenSet {
+            version: STORAGE_VERSION,
+            access_token: AccessToken::new(BACKEND_HELD),
+            refresh_token: None,
+            id_token: None,
+            token_type: "Bearer".into(),
+            scope,
+            expires_at: ends_at.max(now_ms.saturating_add(1)),
+            stored_at: now_ms,
+            user: Some(user),
+            lineage: String::new(),
+            seq: 0,
+            signed_in_at: now_ms,
+        }
     }
 
     /// The same tokens as the start of a new lineage (used at sign-in).

@@ -433,3 +433,48 @@ fn a_step_up_challenge_from_the_auth_routes_or_another_origin_sends_nowhere() {
     let answer = block_on(r.client.get("https://elsewhere.test/x")).unwrap();
     assert_eq!(answer.status, 401);
 }
+
+/// bff mode: requests to the backend carry the anti-CSRF header and no token; a 401 from it ends the session once.
+#[test]
+fn a_cookie_session_sends_no_token_and_ends_on_the_backends_401() {
+    const APP: &str = "https://app.test";
+    let refuse = Rc::new(Cell::new(false));
+    let refusing = refuse.clone();
+    let transport = Rc::new(FakeTransport::with_handler(move |req| {
+        let status = if refusing.get() && req.url.contains("/api/") { 401 } else { 200 };
+        Ok(HttpResponse::new(status, r#"{"ok":true}"#))
+    }));
+    let manager = TokenManager::new(
+        ManagerConfig::new("", ""),
+        Rc::new(FakeClock::new(T0)),
+        Rc::new(MemoryStore::default()),
+        transport.clone(),
+        Metrics::default(),
+    );
+    let session = TokenSet::backend_held(id_token::IdTokenClaims::new("u1"), None, T0 + 3_600_000, T0);
+    manager.sign_in(session).unwrap();
+    let nav = Rc::new(Nav { path: RefCell::new("/profile".into()), ..Nav::default() });
+    let client = ApiClient::new(manager.clone(), OriginAllowList::default(), nav.clone())
+        .with_cookie_session(OriginAllowList::new([APP]).unwrap());
+
+    for url in ["/api/user/profile", "https://app.test/api/user/profile"] {
+        block_on(client.get(url)).unwrap();
+    }
+    block_on(client.get("https://elsewhere.test/x")).unwrap();
+    let sent = transport.requests();
+    assert_eq!(sent.len(), 3);
+    for request in &sent[..2] {
+        assert_eq!(request.header_value("x-csrf"), Some("1"), "{}", request.url);
+        assert_eq!(request.header_value("authorization"), None, "no token, ever");
+    }
+    assert_eq!(sent[2].header_value("x-csrf"), None, "nothing of the session goes to another origin");
+    assert_eq!(sent[2].header_value("authorization"), None);
+
+    // The backend already renewed and retried: its 401 ends the session, with one trip to /login.
+    refuse.set(true);
+    assert_eq!(block_on(client.get("/api/user/profile")).unwrap_err(), ApiError::Unauthorized);
+    assert_eq!(block_on(client.get("/api/user/profile")).unwrap_err(), ApiError::Unauthorized);
+    assert!(!manager.is_signed_in());
+    assert_eq!(transport.requests().len(), 5, "no retry of its own");
+    assert_eq!(nav.visits.borrow().as_slice(), ["/login?return_to=%2Fprofile"]);
+}

@@ -1,5 +1,6 @@
 //! The signed-in session of one app: sign-in, callback, tokens, API client, sign-out.
 
+use crate::backend_session::BackendSession;
 use crate::browser_clock::BrowserClock;
 use crate::browser_navigator::{replace_url, BrowserNavigator};
 use crate::browser_runtime::BrowserRuntime;
@@ -12,9 +13,10 @@ use crate::session_store::SessionStorageStore;
 use crate::sign_out::end_idp_session;
 use crate::webcrypto::WebCrypto;
 use oten_auth_core::{
-    ApiClient, AuthConfig, CallbackError, Clock, Crypto, DiscoveryError, LoginDecision, ManagerConfig, Metrics,
-    Navigator, PendingStore, ProviderMetadata, ReauthState, RefreshPolicy, Runtime, SessionEvent, SignInError,
-    SignInFlow, SignInOptions, SignInParts, StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
+    sanitize_return_path, ApiClient, AuthConfig, AuthMode, CallbackError, Clock, Crypto, DiscoveryError, LoginDecision,
+    ManagerConfig, MemoryStore, Metrics, Navigator, OriginAllowList, PendingStore, ProviderMetadata, ReauthState,
+    RefreshPolicy, RefreshSource, Runtime, SessionEvent, SignInError, SignInFlow, SignInOptions, SignInParts,
+    StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
 };
 use std::rc::Rc;
 
@@ -77,7 +79,12 @@ impl AuthParts {
 }
 
 struct Inner {
-    flow: Rc<SignInFlow>,
+    config: AuthConfig,
+    /// The provider's sign-in and sign-out (public mode).
+    flow: Option<Rc<SignInFlow>>,
+    /// The backend that is the provider's client (token-mediating and bff modes).
+    backend: Option<BackendSession>,
+    transport: Rc<dyn Transport>,
     manager: TokenManager,
     client: ApiClient,
     navigator: Rc<dyn Navigator>,
@@ -112,10 +119,51 @@ impl Auth {
         Self::connect_with(config, AuthParts::default()).await
     }
 
-    /// Like [`Auth::connect`] with other parts.
+    /// Like [`Auth::connect`] with other parts. In the `token-mediating` and `bff` modes nothing is discovered:
+    /// the backend is the provider's client ([`Auth::for_backend`]).
     pub async fn connect_with(config: AuthConfig, parts: AuthParts) -> Result<Self, DiscoveryError> {
+        if config.mode != AuthMode::Public {
+            return Ok(Self::for_backend(config, parts));
+        }
         let metadata = load_metadata(&config, parts.transport.as_ref(), parts.clock.now_ms()).await?;
         Ok(Self::from_metadata(config, metadata, parts))
+    }
+
+    /// The session of an app whose backend (`oten-backend`) signs in: `token-mediating` (access tokens in memory
+    /// only, renewed at the backend's `POST /api/refresh-token` through the same single flight) or `bff` (no token
+    /// in the browser; the API client sends the session cookie and the anti-CSRF header to the backend's `/api/*`).
+    /// Tokens are never stored (an in-memory store, whatever `parts` say), and tabs do not coordinate: the backend
+    /// serialises refreshes for them.
+    pub fn for_backend(config: AuthConfig, parts: AuthParts) -> Self {
+        let backend = BackendSession::new(config.mode, &config.backend_url);
+        let mut manager_config = ManagerConfig::new(String::new(), String::new())
+            .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs))
+            .with_max_session_age_secs(config.max_session_age_secs);
+        if config.mode == AuthMode::TokenMediating {
+            manager_config = manager_config.with_refresh_source(RefreshSource::Backend {
+                url: backend.url(crate::backend_session::REFRESH_TOKEN_ROUTE),
+            });
+        }
+        let store: Rc<dyn TokenStore> = Rc::new(MemoryStore::default());
+        let manager = TokenManager::new(manager_config, parts.clock, store, parts.transport.clone(), parts.metrics)
+            .with_runtime(parts.runtime);
+        let mut client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
+        if config.mode == AuthMode::Bff {
+            let origin = OriginAllowList::new([config.backend_url.clone()]).unwrap_or_default();
+            client = client.with_cookie_session(origin);
+        }
+        Self {
+            inner: Rc::new(Inner {
+                config,
+                flow: None,
+                backend: Some(backend),
+                transport: parts.transport,
+                manager,
+                client,
+                navigator: parts.navigator,
+                siblings: None,
+            }),
+        }
     }
 
     /// Builds the session from metadata already known.
@@ -134,8 +182,9 @@ impl Auth {
         }
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
         let clock = parts.clock.clone();
+        let transport = parts.transport.clone();
         let flow = Rc::new(SignInFlow::new(
-            config,
+            config.clone(),
             metadata,
             SignInParts {
                 crypto: parts.crypto,
@@ -164,7 +213,18 @@ impl Auth {
             }
             _ => {}
         });
-        Self { inner: Rc::new(Inner { flow, manager, client, navigator: parts.navigator, siblings: parts.siblings }) }
+        Self {
+            inner: Rc::new(Inner {
+                config,
+                flow: Some(flow),
+                backend: None,
+                transport,
+                manager,
+                client,
+                navigator: parts.navigator,
+                siblings: parts.siblings,
+            }),
+        }
     }
 
     /// Gets the session ready when the page starts: removes a sign-in attempt that can no longer complete and the
@@ -172,6 +232,11 @@ impl Auth {
     /// or older than theirs) or joins a sibling's session ([`TokenManager::start`]).
     pub async fn start(&self) {
         let now = self.inner.manager.clock().now_ms();
+        if let Some(backend) = &self.inner.backend {
+            // The backend knows whether someone is signed in; nothing of the session was kept in this tab.
+            backend.load(self.inner.transport.as_ref(), &self.inner.manager, now).await;
+            return;
+        }
         remove_stale_pending(now);
         // The callback page completes a sign-in of its own: it joins no sibling's session.
         let path = self.inner.navigator.current_path();
@@ -182,7 +247,7 @@ impl Auth {
         }
         // Records of sessions older than the maximum age go (never one with a presentation marker); without a
         // maximum age, records are kept.
-        let max_age_secs = self.inner.flow.config().max_session_age_secs;
+        let max_age_secs = self.inner.config.max_session_age_secs;
         if let (Some(siblings), true) = (&self.inner.siblings, max_age_secs > 0) {
             siblings.prune(now - i64::from(max_age_secs.max(86_400)) * 1000).await;
         }
@@ -217,23 +282,27 @@ impl Auth {
 
     /// The configuration.
     pub fn config(&self) -> &AuthConfig {
-        self.inner.flow.config()
+        &self.inner.config
     }
 
-    /// The provider's metadata.
-    pub fn metadata(&self) -> &ProviderMetadata {
-        self.inner.flow.metadata()
+    /// The provider's metadata (public mode; a backend discovers the provider itself).
+    pub fn metadata(&self) -> Option<&ProviderMetadata> {
+        self.inner.flow.as_deref().map(SignInFlow::metadata)
     }
 
-    /// The sign-in and sign-out steps ([`SignInFlow`]).
-    pub fn flow(&self) -> &SignInFlow {
-        &self.inner.flow
+    /// The sign-in and sign-out steps ([`SignInFlow`]) of public mode.
+    pub fn flow(&self) -> Option<&SignInFlow> {
+        self.inner.flow.as_deref()
     }
 
-    /// Prepares a sign-in ([`SignInFlow::start`]) and returns the authorization URL. `return_to` is kept only if it
-    /// is a same-origin relative path.
+    /// Prepares a sign-in and returns where the browser goes: the provider's authorization URL ([`SignInFlow::start`])
+    /// or, with a backend, its `/auth/login`. `return_to` is kept only if it is a same-origin relative path.
     pub async fn authorization_url(&self, return_to: &str, options: &SignInOptions) -> Result<String, SignInError> {
-        self.inner.flow.start(return_to, options).await
+        match (&self.inner.flow, &self.inner.backend) {
+            (Some(flow), _) => flow.start(return_to, options).await,
+            (None, Some(backend)) => Ok(backend.login_url(&sanitize_return_path(return_to), options)),
+            (None, None) => unreachable!("an Auth has a flow or a backend"),
+        }
     }
 
     /// Starts a sign-in: the browser leaves for the IdP's login page.
@@ -281,9 +350,10 @@ impl Auth {
         if let Some(refresh) = in_flight {
             let _ = refresh.await;
         }
-        let revoked = match &tokens {
-            Some(tokens) => self.inner.flow.revoke(tokens).await,
-            None => 0,
+        // With a backend, the backend revokes (at /auth/login and /auth/logout): the browser holds no refresh token.
+        let revoked = match (&tokens, &self.inner.flow) {
+            (Some(tokens), Some(flow)) => flow.revoke(tokens).await,
+            _ => 0,
         };
         (tokens, revoked)
     }
@@ -294,7 +364,9 @@ impl Auth {
     /// is stored.
     pub async fn handle_callback(&self, query: &str) -> Result<String, CallbackError> {
         replace_url(oten_auth_core::routes::CALLBACK_PATH);
-        let signed_in = self.inner.flow.complete(query).await?;
+        // With a backend, the provider comes back to the backend's own /auth/callback, never here.
+        let flow = self.inner.flow.as_ref().ok_or(CallbackError::UnknownState)?;
+        let signed_in = flow.complete(query).await?;
         // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
         // manager removes the stored copy and announces it as `StoreFailed`, so it is not a sign-in failure.
         let _ = self.inner.manager.sign_in(signed_in.tokens);
@@ -311,7 +383,14 @@ impl Auth {
         let (tokens, revoked) = self.end_here().await;
         // A deliberate sign-out: the next sign-in starts afresh, whatever ended before.
         update_reauth(|state| *state = ReauthState::default());
-        match self.inner.flow.end_session(tokens.as_ref().and_then(|t| t.id_token.as_ref())) {
+        let Some(flow) = &self.inner.flow else {
+            // The backend revokes, removes its session and ends the provider's.
+            if let Some(backend) = &self.inner.backend {
+                self.inner.navigator.go_to(&backend.logout_url());
+            }
+            return revoked;
+        };
+        match flow.end_session(tokens.as_ref().and_then(|t| t.id_token.as_ref())) {
             Some(end) => end_idp_session(self.inner.navigator.as_ref(), end),
             None => self.inner.navigator.go_to(&self.config().post_logout_redirect_uri),
         }

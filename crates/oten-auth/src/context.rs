@@ -9,7 +9,8 @@ use crate::use_auth::{AuthStatus, AuthUnavailable, LastError, UseAuth, Writers};
 use leptos::prelude::*;
 use oten_auth_core::id_token::IdTokenClaims;
 use oten_auth_core::{
-    AuthConfig, ConfigFile, MetricsSink, MetricsSnapshot, Navigator, SessionEvent, Subscription, TokenStore, Transport,
+    AuthConfig, AuthMode, ConfigFile, MetricsSink, MetricsSnapshot, Navigator, SessionEvent, Subscription, TokenStore,
+    Transport,
 };
 use serde_json::Map;
 use std::rc::Rc;
@@ -272,8 +273,10 @@ fn provide(
         };
         handle.app.try_set_value(file.app);
         let config = file.auth;
-        // A duplicated tab copies sessionStorage: with the default store, tabs always coordinate.
-        let siblings = match options.coordinate_tabs || options.store.is_none() {
+        // A duplicated tab copies sessionStorage: with the default store, tabs always coordinate. With a backend
+        // nothing is stored in the tab and the backend serialises refreshes: no coordination.
+        let public = config.mode == AuthMode::Public;
+        let siblings = match public && (options.coordinate_tabs || options.store.is_none()) {
             true => Some(BrowserSiblings::connect(&config.client_id).await),
             false => None,
         };

@@ -56,6 +56,7 @@
 pub mod testing;
 
 mod auth;
+mod backend_session;
 mod browser_clock;
 mod browser_navigator;
 mod browser_runtime;

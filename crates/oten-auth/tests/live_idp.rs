@@ -106,7 +106,7 @@ async fn a_revoked_session_redirects_to_login_exactly_once() {
     auth.manager().sign_in(tokens).unwrap();
     // Revoke the grant at the IdP (revoking the refresh token ends the whole grant).
     let revoke = oten_auth_core::revocation_request(
-        auth.metadata().revocation_endpoint.as_deref().unwrap(),
+        auth.metadata().unwrap().revocation_endpoint.as_deref().unwrap(),
         &oten_auth_core::OAuthClient::public("spa-dev"),
         oten_auth_core::RevocableToken::Refresh(&refresh),
     );
@@ -169,7 +169,7 @@ async fn logout_during_a_refresh_revokes_the_newest_tokens_and_ends_the_idp_sess
                          // The newest refresh token is dead at the IdP.
     let answer = FetchTransport::default()
         .send(oten_auth_core::refresh_request(
-            &auth.metadata().token_endpoint,
+            &auth.metadata().unwrap().token_endpoint,
             &oten_auth_core::OAuthClient::public("spa-dev"),
             &rotated,
         ))
@@ -182,7 +182,7 @@ async fn logout_during_a_refresh_revokes_the_newest_tokens_and_ends_the_idp_sess
     assert!(nav.forms.borrow().is_empty());
     let visits = nav.visits.borrow();
     assert_eq!(visits.len(), 1);
-    let end_session = auth.metadata().end_session_endpoint.clone().unwrap();
+    let end_session = auth.metadata().unwrap().end_session_endpoint.clone().unwrap();
     assert!(
         visits[0].starts_with(&format!("{end_session}?client_id=spa-dev&post_logout_redirect_uri=")),
         "{}",
