@@ -8,7 +8,7 @@ import Provider from 'oidc-provider';
 
 import { findAccount } from './accounts.mjs';
 import { escapeHtml } from './http.mjs';
-import { loadCookieKeys, loadSigningKeys } from './keys.mjs';
+import { loadBackendRequestKey, loadCookieKeys, loadSigningKeys } from './keys.mjs';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.mjs';
 
 export const CLIENT_ID = 'spa-dev';
@@ -64,6 +64,23 @@ export const bffClient = (origins, secret) => ({
   backchannel_logout_session_required: true,
 });
 
+export const BFF_EDDSA_CLIENT_ID = 'bff-dev-eddsa';
+
+/**
+ * The backend's other options, as a second confidential client: `client_secret_post`, and request objects signed
+ * EdDSA with the key in dev/keys/backend-request-object.pem (its public half registered here, kid `backend-eddsa`).
+ */
+export const bffEddsaClient = (origins, secret) => ({
+  ...bffClient(origins, secret),
+  client_id: BFF_EDDSA_CLIENT_ID,
+  client_name: 'Oten backend, EdDSA requests (dev)',
+  token_endpoint_auth_method: 'client_secret_post',
+  request_object_signing_alg: 'EdDSA',
+  jwks: { keys: [loadBackendRequestKey()] },
+  backchannel_logout_uri: undefined,
+  backchannel_logout_session_required: undefined,
+});
+
 /**
  * oidc-provider drops `offline_access` unless the request also says `prompt=consent` (OIDC Core 11).
  * Oten issues refresh tokens for `offline_access` without it, so for our first-party client we add
@@ -97,6 +114,7 @@ export const createProvider = ({
   const clients = [
     spaClient(allowedOrigins),
     bffClient(backendOrigins, bffClientSecret),
+    bffEddsaClient(backendOrigins, bffClientSecret),
     ...testClientIds.map((clientId) => spaClient(allowedOrigins, { clientId, clientName: `Oten e2e test client ${clientId}` })),
   ];
   const accessTokenLifetime = testClients

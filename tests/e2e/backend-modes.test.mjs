@@ -12,7 +12,10 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { ALICE, API, IDP, openPage, screenshot, signInAtIdp, sleep, useBrowser } from './browser.mjs';
+import {
+  ALICE, API, IDP, clientStats, openPage, recordAuthorizations, refuseAtApi, screenshot, signInAtIdp, sleep, testRoute,
+  useBrowser,
+} from './browser.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = process.env.OTEN_BACKEND_BIN ?? join(REPO, 'target', 'debug', 'oten-backend');
@@ -76,9 +79,11 @@ for (const [mode, port] of [['bff', 9100], ['token-mediating', 9101]]) {
     const { page, close } = await openPage(browser(), t);
     const authorizations = [];
     const toTheApi = [];
+    const toTheBackend = [];
     page.on('request', (r) => {
       if (r.url().startsWith(`${IDP}/v1/oauth/authorize?`)) authorizations.push(r.url());
       if (r.url().startsWith(API)) toTheApi.push(r.headers().authorization ?? '');
+      if (r.url().startsWith(`${backend.origin}/api/`)) toTheBackend.push(r.headers());
     });
     try {
       await page.goto(`${backend.origin}/`);
@@ -103,6 +108,11 @@ for (const [mode, port] of [['bff', 9100], ['token-mediating', 9101]]) {
 
       if (mode === 'bff') {
         assert.equal(toTheApi.length, 0, 'in bff mode the page never calls the API itself');
+        assert.ok(toTheBackend.length >= 1, 'the profile came through the backend');
+        for (const headers of toTheBackend) {
+          assert.equal(headers['x-csrf'], '1', 'the anti-CSRF header');
+          assert.equal(headers.authorization, undefined, 'no token, not even a placeholder');
+        }
       } else {
         assert.ok(toTheApi.length >= 1 && toTheApi.every((h) => h.startsWith('Bearer ')), 'Bearer to the API');
       }
@@ -131,6 +141,41 @@ for (const [mode, port] of [['bff', 9100], ['token-mediating', 9101]]) {
       assert.equal(user.status, 401);
       assert.equal(user.body.error, 'not_signed_in');
     } finally {
+      await close();
+      await backend.stop();
+    }
+  });
+}
+
+for (const [mode, port] of [['bff', 9100], ['token-mediating', 9101]]) {
+  test(`${mode}: an API that refuses the session ends it once, explains, and does not loop`, async (t) => {
+    await testRoute('POST', '/test/clients/bff-dev/reset');
+    await refuseAtApi('bff-dev', true);
+    const backend = await startBackend(mode, port);
+    const { page, close } = await openPage(browser(), t);
+    try {
+      const authorizations = recordAuthorizations(page);
+      await page.goto(`${backend.origin}/`);
+      await page.getByTestId('sign-in').click();
+      await signInAtIdp(page, ALICE);
+      await page.getByTestId('user-name').waitFor({ state: 'visible' });
+      await page.goto(`${backend.origin}/profile`);
+      // Refused, renewed at the backend, refused again: the session ends (at the backend too) and /login says why,
+      // waiting for a click.
+      await page.getByTestId('session-ended').waitFor();
+      assert.match(await page.getByTestId('session-ended-reason').innerText(), /refused your session/i);
+      await sleep(1_500);
+      assert.equal(authorizations.length, 1, 'no sign-in started by itself');
+      await page.getByTestId('sign-in-again').click();
+      await page.getByTestId('session-ended-again').waitFor({ timeout: 15_000 });
+      assert.equal(authorizations.length, 2, 'one sign-in attempt after the first refusal');
+      await sleep(3_000);
+      assert.equal(authorizations.length, 2, 'no loop');
+      const stats = await clientStats('bff-dev');
+      assert.equal(stats.refresh.presented_twice, 0);
+      assert.ok(stats.revocations >= 2, `the first session was revoked before signing in again (${stats.revocations})`);
+    } finally {
+      await refuseAtApi('bff-dev', false);
       await close();
       await backend.stop();
     }

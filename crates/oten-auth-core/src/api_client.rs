@@ -157,9 +157,15 @@ impl ApiClient {
         self
     }
 
-    /// Whether `url` goes to the backend that holds the session (cookie mode only).
+    /// Whether `url` goes to the backend that holds the session (cookie mode only): an absolute URL on its origin,
+    /// or a plain path (`/api/…`). A path a browser could read as another host (`//`, `/\`, or either once tabs,
+    /// newlines or other control characters are stripped) is not one.
     fn to_backend(&self, url: &str) -> bool {
-        let relative = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
+        let stripped: String = url.chars().filter(|c| !c.is_ascii_control() && *c != ' ').collect();
+        let relative = stripped.starts_with('/')
+            && !stripped.starts_with("//")
+            && !stripped.starts_with("/\\")
+            && !url.chars().any(|c| c.is_ascii_control());
         self.backend.as_ref().is_some_and(|b| relative || b.allows(url))
     }
 
@@ -172,17 +178,21 @@ impl ApiClient {
         }
         attempt.remove_header("Authorization");
         if !self.to_backend(&attempt.url) {
-            // A hook moved it elsewhere: it goes as a plain request, with nothing of the session.
+            // Not the backend (or a hook moved it elsewhere): a plain request, with nothing of the session.
+            attempt.with_cookies = false;
             return self.manager.transport().send(attempt).await.map_err(ApiError::Transport);
         }
         attempt.set_header(CSRF_HEADER, "1");
+        attempt.with_cookies = true;
         let response = self.manager.transport().send(attempt.clone()).await.map_err(ApiError::Transport)?;
         for hook in self.hooks() {
             hook.on_response(&attempt, &response);
         }
         let metrics = self.manager.metrics();
         metrics.record(MetricEvent::TokenUsed { endpoint: endpoint_label(&attempt.url), status: response.status });
-        if response.status != 401 {
+        // A 401 is the backend's verdict only when the backend gave it (not a page it redirected to).
+        let from_the_backend = response.url.as_deref().is_none_or(|url| self.to_backend(url));
+        if response.status != 401 || !from_the_backend {
             return Ok(response);
         }
         if let Some(challenge) =

@@ -76,8 +76,9 @@ pub struct AuthConfig {
     pub issuer: String,
     /// The public client's id (public mode).
     pub client_id: String,
-    /// The backend's origin in `token-mediating` and `bff` modes (default: the app's own origin, where the backend
-    /// serves the app).
+    /// Where the backend is in the `token-mediating` and `bff` modes: the app's own origin (filled by
+    /// [`AuthConfig::with_app_origin`]; the backend serves the app, so its cookie is first-party and its routes need
+    /// no CORS). Not a setting: a backend on another origin could not receive its session cookie.
     pub backend_url: String,
     /// Where the IdP sends the person back (default `<app origin>/callback`; its path must be
     /// [`crate::routes::CALLBACK_PATH`], where the callback route is mounted).
@@ -176,7 +177,6 @@ fn field_error(field: impl Into<String>, reason: impl Into<String>) -> ConfigErr
 /// The fields of the `auth` section (to point a misplaced one to it).
 const AUTH_FIELDS: &[&str] = &[
     "mode",
-    "backend_url",
     "issuer",
     "client_id",
     "client_secret",
@@ -196,7 +196,6 @@ const AUTH_FIELDS: &[&str] = &[
 /// The library's settings as written, each field parsed by serde on its own (a type error names the field).
 struct RawAuthConfig {
     mode: Option<AuthMode>,
-    backend_url: Option<String>,
     issuer: Option<String>,
     client_id: Option<String>,
     redirect_uri: Option<String>,
@@ -281,7 +280,6 @@ impl RawAuthConfig {
     fn take_from(mut o: Map<String, Value>) -> Result<Self, ConfigError> {
         Ok(Self {
             mode: take(&mut o, "mode")?,
-            backend_url: take(&mut o, "backend_url")?,
             issuer: take(&mut o, "issuer")?,
             client_id: take(&mut o, "client_id")?,
             redirect_uri: take(&mut o, "redirect_uri")?,
@@ -315,13 +313,6 @@ impl AuthConfig {
         let raw = RawAuthConfig::take_from(known_fields_only(object, AUTH_FIELDS)?)?;
         let mode = raw.mode.unwrap_or_default();
         let public = mode == AuthMode::Public;
-        let backend_url = non_empty("backend_url", raw.backend_url)?.unwrap_or_default();
-        if !backend_url.is_empty() {
-            if public {
-                return Err(field_error("backend_url", "is for the token-mediating and bff modes"));
-            }
-            check_endpoint_url("backend_url", &backend_url)?;
-        }
         // A backend is the provider's client: the browser needs neither issuer nor client id then.
         let issuer = non_empty("issuer", raw.issuer)?;
         let issuer = match (issuer, public) {
@@ -410,7 +401,7 @@ impl AuthConfig {
             mode,
             issuer,
             client_id,
-            backend_url: backend_url.trim_end_matches('/').to_owned(),
+            backend_url: String::new(),
             redirect_uri,
             post_logout_redirect_uri,
             scopes,
@@ -453,7 +444,7 @@ impl AuthConfig {
     #[must_use]
     pub fn with_app_origin(mut self, origin: &str) -> Self {
         let origin = origin.trim_end_matches('/');
-        if self.mode != AuthMode::Public && self.backend_url.is_empty() {
+        if self.mode != AuthMode::Public {
             self.backend_url = origin.to_owned();
         }
         if self.redirect_uri.is_empty() {
@@ -572,7 +563,6 @@ mod tests {
             (format!(r#"{{{ok},"mode":"hybrid"}}"#), "mode"),
             (format!(r#"{{{ok},"backend_url":"https://app.test"}}"#), "backend_url"),
             (r#"{"mode":"bff","api_origins":["https://api.test"]}"#.to_owned(), "api_origins"),
-            (r#"{"mode":"bff","backend_url":"http://app.test"}"#.to_owned(), "backend_url"),
             (format!(r#"{{{ok},"redirect_uri":"https://app.test/auth/cb"}}"#), "redirect_uri"),
         ];
         for (json, field) in cases {
@@ -604,12 +594,10 @@ mod tests {
             (bff.mode, bff.backend_url.as_str(), bff.client_id.as_str()),
             (AuthMode::Bff, "https://app.test", "")
         );
-        let tm = AuthConfig::from_json(
-            r#"{"mode":"token-mediating","backend_url":"https://bff.test/","api_origins":["https://api.test"]}"#,
-        )
-        .unwrap()
-        .with_app_origin("https://app.test");
-        assert_eq!((tm.mode, tm.backend_url.as_str()), (AuthMode::TokenMediating, "https://bff.test"));
+        let tm = AuthConfig::from_json(r#"{"mode":"token-mediating","api_origins":["https://api.test"]}"#)
+            .unwrap()
+            .with_app_origin("https://app.test");
+        assert_eq!((tm.mode, tm.backend_url.as_str()), (AuthMode::TokenMediating, "https://app.test"));
         assert!(tm.api_origins.allows("https://api.test/x"));
         assert_eq!(AuthConfig::from_json(r#"{"mode":"public"}"#).unwrap_err().field(), Some("issuer"));
     }

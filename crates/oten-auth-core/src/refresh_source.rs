@@ -6,6 +6,7 @@ use crate::end_reason::EndReason;
 use crate::error::{AuthError, Deferral};
 use crate::oauth_error::OAuthErrorBody;
 use crate::request::{refresh_outcome, refresh_request, RefreshOutcome};
+use crate::secret::AccessToken;
 use crate::token_set::TokenSet;
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
 
@@ -54,7 +55,7 @@ impl RefreshSource {
                 let rt = tokens.refresh_token.as_ref().ok_or(AuthError::Deferred(Deferral::NoRefreshToken))?;
                 Ok(refresh_request(token_endpoint, client, rt))
             }
-            RefreshSource::Backend { url } => Ok(backend_refresh_request(url, tokens.expires_at)),
+            RefreshSource::Backend { url } => Ok(backend_refresh_request(url, &tokens.access_token)),
         }
     }
 
@@ -72,21 +73,26 @@ impl RefreshSource {
     }
 }
 
-/// A token-mediating backend's refresh: `POST url` with the anti-CSRF header and `{"rejected_expires_at": …}`, the
-/// expiry of the token this tab holds — "a newer token than this one" — so that any number of tabs and callers
-/// asking together cause one renewal at the backend. No token is sent: the session cookie says whose session it is.
+/// A token-mediating backend's refresh: `POST url` (same origin, with the session cookie and the anti-CSRF header)
+/// with `{"rejected_access_token": …}`, the access token this tab holds — the one the backend itself handed out —
+/// meaning "a newer token than this one": the backend renews only while it is the session's current token, so any
+/// number of tabs and callers asking together cause one renewal. The refresh token stays on the server.
 ///
 /// ```
-/// let r = oten_auth_core::backend_refresh_request("/api/refresh-token", 1_700_000_000_000);
+/// use oten_auth_core::{backend_refresh_request, AccessToken};
+/// let r = backend_refresh_request("/api/refresh-token", &AccessToken::new("at-1"));
 /// assert_eq!(r.header_value("x-csrf"), Some("1"));
-/// assert_eq!(r.body.as_deref(), Some(r#"{"rejected_expires_at":1700000000000}"#));
+/// assert!(r.with_cookies && !r.follow_redirects);
+/// assert_eq!(r.body.as_deref(), Some(r#"{"rejected_access_token":"at-1"}"#));
 /// ```
-pub fn backend_refresh_request(url: &str, replace_expires_at: i64) -> HttpRequest {
+pub fn backend_refresh_request(url: &str, rejected: &AccessToken) -> HttpRequest {
+    let body = serde_json::json!({ "rejected_access_token": rejected.expose() }).to_string();
     HttpRequest::new(Method::Post, url)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .header(CSRF_HEADER, "1")
-        .body(format!(r#"{{"rejected_expires_at":{replace_expires_at}}}"#))
+        .body(body)
+        .with_cookies()
         .no_redirects()
 }
 

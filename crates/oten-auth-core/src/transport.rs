@@ -57,6 +57,9 @@ pub struct HttpRequest {
     /// Let the request outlive the page (`fetch(…, {keepalive: true})`): for revocations sent right before a
     /// navigation, which would otherwise cancel them.
     pub keepalive: bool,
+    /// Send the browser's cookies for the app's own origin (`credentials: "same-origin"`): only calls to the app's
+    /// backend in the token-mediating and bff modes, which carry its session cookie. Everything else omits cookies.
+    pub with_cookies: bool,
     /// Follow HTTP redirects (the default). Token and revocation requests set it to `false`: a POST carrying a
     /// refresh token or a code must never be replayed to another URL; a redirect answer is then a
     /// [`TransportError::Redirected`].
@@ -66,7 +69,22 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A request without headers or body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Self { method, url: url.into(), headers: Vec::new(), body: None, keepalive: false, follow_redirects: true }
+        Self {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            keepalive: false,
+            with_cookies: false,
+            follow_redirects: true,
+        }
+    }
+
+    /// The same request, sent with the app origin's cookies (a call to the app's own backend).
+    #[must_use]
+    pub fn with_cookies(mut self) -> Self {
+        self.with_cookies = true;
+        self
     }
 
     /// Adds a header, replacing any of the same name (case-insensitive).

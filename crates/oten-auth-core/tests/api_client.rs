@@ -441,6 +441,12 @@ fn a_cookie_session_sends_no_token_and_ends_on_the_backends_401() {
     let refuse = Rc::new(Cell::new(false));
     let refusing = refuse.clone();
     let transport = Rc::new(FakeTransport::with_handler(move |req| {
+        if req.url.ends_with("/redirected") {
+            // The backend redirected to another site, which said 401: no verdict on the session.
+            let mut answer = HttpResponse::new(401, "{}");
+            answer.url = Some("https://elsewhere.test/login".into());
+            return Ok(answer);
+        }
         let status = if refusing.get() && req.url.contains("/api/") { 401 } else { 200 };
         Ok(HttpResponse::new(status, r#"{"ok":true}"#))
     }));
@@ -469,12 +475,22 @@ fn a_cookie_session_sends_no_token_and_ends_on_the_backends_401() {
     }
     assert_eq!(sent[2].header_value("x-csrf"), None, "nothing of the session goes to another origin");
     assert_eq!(sent[2].header_value("authorization"), None);
+    assert!(sent[..2].iter().all(|r| r.with_cookies) && !sent[2].with_cookies);
+    // Paths a browser reads as another host are not the backend's.
+    for sneaky in ["/\t/evil.test/x", "/\\evil.test/x", "//evil.test/x"] {
+        let _ = block_on(client.get(sneaky));
+        let last = transport.requests().pop().unwrap();
+        assert!(last.header_value("x-csrf").is_none() && !last.with_cookies, "{sneaky:?}");
+    }
+    assert_eq!(block_on(client.get("/api/redirected")).unwrap().status, 401);
+    assert!(manager.is_signed_in(), "a 401 from another site after a redirect ends nothing");
+    let before = transport.requests().len();
 
     // The backend already renewed and retried: its 401 ends the session, with one trip to /login.
     refuse.set(true);
     assert_eq!(block_on(client.get("/api/user/profile")).unwrap_err(), ApiError::Unauthorized);
     assert_eq!(block_on(client.get("/api/user/profile")).unwrap_err(), ApiError::Unauthorized);
     assert!(!manager.is_signed_in());
-    assert_eq!(transport.requests().len(), 5, "no retry of its own");
+    assert_eq!(transport.requests().len(), before + 2, "no retry of its own");
     assert_eq!(nav.visits.borrow().as_slice(), ["/login?return_to=%2Fprofile"]);
 }

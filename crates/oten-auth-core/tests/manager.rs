@@ -547,7 +547,6 @@ fn a_backend_source_renews_without_a_refresh_token_once_for_all_callers() {
         Metrics::default(),
     );
     let held = tokens("a1", None, 60, T0);
-    let held_expiry = held.expires_at;
     manager.sign_in(held).unwrap();
     assert!(manager.can_refresh(), "the backend keeps the refresh token");
     clock.advance(61_000); // expired: with the provider source this session would be over
@@ -568,7 +567,8 @@ fn a_backend_source_renews_without_a_refresh_token_once_for_all_callers() {
     let sent = &transport.requests()[0];
     assert_eq!(sent.url, "/api/refresh-token");
     assert_eq!(sent.header_value("x-csrf"), Some("1"));
-    assert_eq!(sent.body.as_deref(), Some(format!(r#"{{"rejected_expires_at":{held_expiry}}}"#).as_str()));
+    assert_eq!(sent.body.as_deref(), Some(r#"{"rejected_access_token":"a1"}"#));
+    assert!(sent.with_cookies);
     assert!(transport.release(ok_answer("a2", None, 60)));
     pool.run_until_stalled();
     assert!(results.borrow().iter().all(|t| t.as_deref() == Ok("a2")));

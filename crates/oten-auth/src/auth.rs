@@ -1,6 +1,6 @@
 //! The signed-in session of one app: sign-in, callback, tokens, API client, sign-out.
 
-use crate::backend_session::BackendSession;
+use crate::backend_session::{BackendSession, BackendUnavailable};
 use crate::browser_clock::BrowserClock;
 use crate::browser_navigator::{replace_url, BrowserNavigator};
 use crate::browser_runtime::BrowserRuntime;
@@ -19,6 +19,14 @@ use oten_auth_core::{
     StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
 };
 use std::rc::Rc;
+
+/// The reason a session ended, from a manager event.
+fn matches_ended(event: &SessionEvent) -> Option<oten_auth_core::EndReason> {
+    match event {
+        SessionEvent::Ended(error) => error.end_reason().cloned(),
+        _ => None,
+    }
+}
 
 /// The parts an [`Auth`] is built from; each can be swapped (tests, other stores, other transports).
 pub struct AuthParts {
@@ -83,7 +91,7 @@ struct Inner {
     /// The provider's sign-in and sign-out (public mode).
     flow: Option<Rc<SignInFlow>>,
     /// The backend that is the provider's client (token-mediating and bff modes).
-    backend: Option<BackendSession>,
+    backend: Option<Rc<BackendSession>>,
     transport: Rc<dyn Transport>,
     manager: TokenManager,
     client: ApiClient,
@@ -135,7 +143,7 @@ impl Auth {
     /// Tokens are never stored (an in-memory store, whatever `parts` say), and tabs do not coordinate: the backend
     /// serialises refreshes for them.
     pub fn for_backend(config: AuthConfig, parts: AuthParts) -> Self {
-        let backend = BackendSession::new(config.mode, &config.backend_url);
+        let backend = Rc::new(BackendSession::new(config.mode, &config.backend_url));
         let mut manager_config = ManagerConfig::new(String::new(), String::new())
             .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs))
             .with_max_session_age_secs(config.max_session_age_secs);
@@ -145,8 +153,23 @@ impl Auth {
             });
         }
         let store: Rc<dyn TokenStore> = Rc::new(MemoryStore::default());
+        let clock = parts.clock.clone();
         let manager = TokenManager::new(manager_config, parts.clock, store, parts.transport.clone(), parts.metrics)
             .with_runtime(parts.runtime);
+        // A session that ends here (an API refused it, it expired) ends at the backend too — else the next page load
+        // would find it there and sign in again (a loop); and why it ended survives the page load to /login (the
+        // loop guard), as in public mode.
+        let (ending, transport) = (backend.clone(), parts.transport.clone());
+        manager.subscribe(move |event| {
+            if let Some(reason) = matches_ended(event) {
+                let now = clock.now_ms();
+                update_reauth(|state| state.session_ended(reason.clone(), now));
+                let (ending, transport) = (ending.clone(), transport.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = ending.end(transport.as_ref()).await;
+                });
+            }
+        });
         let mut client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
         if config.mode == AuthMode::Bff {
             let origin = OriginAllowList::new([config.backend_url.clone()]).unwrap_or_default();
@@ -205,8 +228,8 @@ impl Auth {
                 });
             }
             // Why the session ended survives the page load to /login (the loop guard).
-            SessionEvent::Ended(error) => {
-                if let Some(reason) = error.end_reason() {
+            event @ SessionEvent::Ended(_) => {
+                if let Some(reason) = matches_ended(event) {
                     let now = clock.now_ms();
                     update_reauth(|state| state.session_ended(reason.clone(), now));
                 }
@@ -230,12 +253,13 @@ impl Auth {
     /// Gets the session ready when the page starts: removes a sign-in attempt that can no longer complete and the
     /// shared records of sessions long over, then checks a stored session against its siblings (ended elsewhere,
     /// or older than theirs) or joins a sibling's session ([`TokenManager::start`]).
-    pub async fn start(&self) {
+    ///
+    /// With a backend, asks it who is signed in ([`BackendUnavailable`] when it does not answer as expected).
+    pub async fn start(&self) -> Result<(), BackendUnavailable> {
         let now = self.inner.manager.clock().now_ms();
         if let Some(backend) = &self.inner.backend {
             // The backend knows whether someone is signed in; nothing of the session was kept in this tab.
-            backend.load(self.inner.transport.as_ref(), &self.inner.manager, now).await;
-            return;
+            return backend.load(self.inner.transport.as_ref(), &self.inner.manager, now).await;
         }
         remove_stale_pending(now);
         // The callback page completes a sign-in of its own: it joins no sibling's session.
@@ -243,7 +267,7 @@ impl Auth {
         if path.split(['?', '#']).next() == Some(oten_auth_core::routes::CALLBACK_PATH)
             && !self.inner.manager.is_signed_in()
         {
-            return;
+            return Ok(());
         }
         // Records of sessions older than the maximum age go (never one with a presentation marker); without a
         // maximum age, records are kept.
@@ -252,6 +276,7 @@ impl Auth {
             siblings.prune(now - i64::from(max_age_secs.max(86_400)) * 1000).await;
         }
         self.inner.manager.start().await;
+        Ok(())
     }
 
     /// The sibling tabs this session coordinates with, if any.
@@ -320,6 +345,7 @@ impl Auth {
         // Prepared first: a sign-in that cannot start (no WebCrypto, storage refused) leaves the session as it is.
         let url = self.authorization_url(return_to, options).await?;
         self.end_here().await;
+        self.end_at_backend().await;
         let now = self.inner.manager.clock().now_ms();
         update_reauth(|state| state.sign_in_started(now));
         self.inner.navigator.go_to(&url);
@@ -335,6 +361,7 @@ impl Auth {
     pub async fn step_up(&self, return_to: &str, challenge: &StepUpChallenge) -> Result<(), SignInError> {
         let url = self.authorization_url(return_to, &challenge.sign_in_options()).await?;
         self.end_here().await;
+        self.end_at_backend().await;
         self.inner.navigator.go_to(&url);
         Ok(())
     }
@@ -356,6 +383,14 @@ impl Auth {
             _ => 0,
         };
         (tokens, revoked)
+    }
+
+    /// With a backend: ends its session (revoked there) before a new sign-in, as public mode revokes before leaving —
+    /// the new sign-in gets the same grant at the provider, so revoking afterwards would end it too.
+    async fn end_at_backend(&self) {
+        if let Some(backend) = &self.inner.backend {
+            let _ = backend.end(self.inner.transport.as_ref()).await;
+        }
     }
 
     /// Completes a sign-in at `/callback` ([`SignInFlow::complete`]): removes `code` and `state` from the address bar
@@ -384,9 +419,11 @@ impl Auth {
         // A deliberate sign-out: the next sign-in starts afresh, whatever ended before.
         update_reauth(|state| *state = ReauthState::default());
         let Some(flow) = &self.inner.flow else {
-            // The backend revokes, removes its session and ends the provider's.
+            // The backend revokes, removes its session and says where the provider's session ends; when it cannot be
+            // told by a call, the browser goes to its logout link instead.
             if let Some(backend) = &self.inner.backend {
-                self.inner.navigator.go_to(&backend.logout_url());
+                let next = backend.end(self.inner.transport.as_ref()).await.unwrap_or_else(|| backend.logout_url());
+                self.inner.navigator.go_to(&next);
             }
             return revoked;
         };

@@ -9,6 +9,12 @@ use oten_auth_core::{
 use serde::Deserialize;
 use std::cell::RefCell;
 
+/// Why the app's backend could not say whether someone is signed in (it did not answer, or not as expected). The
+/// tab is then neither signed in nor signed out, and nothing starts a sign-in (which would end a live session).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the app's server could not be reached ({0}); reload the page to try again")]
+pub struct BackendUnavailable(pub String);
+
 /// The backend's routes, under its origin.
 pub(crate) const LOGIN_ROUTE: &str = "/auth/login";
 pub(crate) const USER_ROUTE: &str = "/auth/user";
@@ -42,38 +48,68 @@ impl BackendSession {
         format!("{}{route}", self.base)
     }
 
-    /// Asks the backend who is signed in and, in token-mediating mode, for an access token; starts the session in
-    /// `manager` when there is one. A backend that cannot be reached leaves the tab signed out (the next page load
-    /// asks again).
-    pub(crate) async fn load(&self, transport: &dyn Transport, manager: &TokenManager, now_ms: i64) {
-        let request = HttpRequest::new(Method::Get, self.url(USER_ROUTE))
+    /// A call of the backend's: same origin, with its cookie and the anti-CSRF header.
+    fn call(&self, method: Method, route: &str) -> HttpRequest {
+        HttpRequest::new(method, self.url(route))
             .header("Accept", "application/json")
-            .header(CSRF_HEADER, "1");
-        let Ok(answer) = transport.send(request).await else { return };
-        if answer.status != 200 {
-            return;
+            .header(CSRF_HEADER, "1")
+            .with_cookies()
+            .no_redirects()
+    }
+
+    /// Asks the backend who is signed in and, in token-mediating mode, for an access token; starts the session in
+    /// `manager` when there is one. Only a 401 means "signed out"; a backend that does not answer as expected is
+    /// [`BackendUnavailable`] (the tab stays neither signed in nor out: a sign-in started from there would end a
+    /// live session).
+    pub(crate) async fn load(
+        &self,
+        transport: &dyn Transport,
+        manager: &TokenManager,
+        now_ms: i64,
+    ) -> Result<(), BackendUnavailable> {
+        let unavailable = |what: String| BackendUnavailable(what);
+        let answer =
+            transport.send(self.call(Method::Get, USER_ROUTE)).await.map_err(|e| unavailable(e.to_string()))?;
+        match answer.status {
+            200 => {}
+            401 => return Ok(()),
+            status => return Err(unavailable(format!("{USER_ROUTE} answered HTTP {status}"))),
         }
-        let Ok(found) = serde_json::from_str::<BackendUser>(&answer.body) else { return };
+        let found = serde_json::from_str::<BackendUser>(&answer.body)
+            .map_err(|_| unavailable(format!("{USER_ROUTE} answered something else than the person")))?;
         *self.logout_url.borrow_mut() = Some(found.logout_url.clone());
         let tokens = match self.mode {
             AuthMode::TokenMediating => {
-                let request = HttpRequest::new(Method::Post, self.url(REFRESH_TOKEN_ROUTE))
-                    .header("Accept", "application/json")
-                    .header(CSRF_HEADER, "1")
-                    .no_redirects();
-                let Ok(answer) = transport.send(request).await else { return };
-                if !answer.is_success() {
-                    return;
+                let route = REFRESH_TOKEN_ROUTE;
+                let answer =
+                    transport.send(self.call(Method::Post, route)).await.map_err(|e| unavailable(e.to_string()))?;
+                match answer.status {
+                    200 => {}
+                    // Ended between the two calls.
+                    401 => return Ok(()),
+                    status => return Err(unavailable(format!("{route} answered HTTP {status}"))),
                 }
-                match TokenSet::parse_token_response(&answer.body, now_ms, None) {
-                    Ok(tokens) => tokens.with_user(found.user),
-                    Err(_) => return,
-                }
+                TokenSet::parse_token_response(&answer.body, now_ms, None)
+                    .map_err(|e| unavailable(format!("{route}: {e}")))?
+                    .with_user(found.user)
             }
             _ => TokenSet::backend_held(found.user, found.scope, found.session_expires_at, now_ms),
         };
         // An in-memory store: a failed save cannot happen, and nothing of it outlives the page.
         let _ = manager.sign_in(tokens);
+        Ok(())
+    }
+
+    /// Ends the session at the backend (`POST /auth/logout`: revoked, removed, cookie cleared) and returns where the
+    /// browser goes next (the provider's end-session page), or `None` when the backend could not be told. The call
+    /// is `keepalive`: a navigation that follows (to `/login`) does not cancel it.
+    pub(crate) async fn end(&self, transport: &dyn Transport) -> Option<String> {
+        let answer = transport.send(self.call(Method::Post, LOGOUT_ROUTE).keep_alive()).await.ok()?;
+        if !answer.is_success() {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_str(&answer.body).ok()?;
+        body.get("redirect").and_then(|r| r.as_str()).map(str::to_owned)
     }
 
     /// Where a sign-in starts: the backend's `/auth/login` with the return path and the options.
@@ -92,8 +128,8 @@ impl BackendSession {
         format!("{}?{}", self.url(LOGIN_ROUTE), form_encode(&pairs))
     }
 
-    /// Where sign-out goes: the session's own logout link (the backend revokes, removes the session, and sends the
-    /// browser on to the provider), or the backend's logout route when none is known.
+    /// Where sign-out goes when the backend could not be told by a call: the session's own logout link (the
+    /// backend revokes, removes the session, and sends the browser on to the provider), or its logout route.
     pub(crate) fn logout_url(&self) -> String {
         match self.logout_url.borrow().as_deref() {
             Some(link) if link.starts_with('/') && !link.starts_with("//") => self.url(link),

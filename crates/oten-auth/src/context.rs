@@ -309,7 +309,12 @@ fn provide(
             return;
         }
         let subscription = wire(&auth, w);
-        auth.start().await;
+        if let Err(unavailable) = auth.start().await {
+            auth.manager().unsubscribe(subscription);
+            w.status.try_set(AuthStatus::Unavailable(AuthUnavailable::Backend(unavailable)));
+            handle.wake_waiters();
+            return;
+        }
         // The owner may be gone by now (an unmount): then nothing keeps running.
         if handle.session.try_set(Some(auth.clone())).is_some() {
             auth.manager().unsubscribe(subscription);

@@ -12,8 +12,8 @@ use web_sys::{AbortController, RequestCredentials, RequestRedirect, ResponseType
 ///
 /// Cookies are never sent (`credentials: "omit"`): tokens travel only in the `Authorization` header the API
 /// client sets. The one exception is a call to the app's own backend in the `token-mediating` and `bff` modes,
-/// which carries the anti-CSRF header ([`oten_auth_core::CSRF_HEADER`]): it goes with `credentials: "same-origin"`,
-/// so the session cookie reaches the app's origin and nothing else. A request marked [`HttpRequest::no_redirects`] (token and revocation requests) is sent with
+/// marked [`HttpRequest::with_cookies`]: it goes with `credentials: "same-origin"`, so the session cookie reaches
+/// the app's origin and nothing else. A request marked [`HttpRequest::no_redirects`] (token and revocation requests) is sent with
 /// `redirect: "manual"` and a redirect answer becomes [`TransportError::Redirected`]; one marked
 /// [`HttpRequest::keep_alive`] outlives the page (`keepalive`). A request that takes longer than the timeout is aborted and reported as
 /// [`TransportError::Timeout`]; a failed connection (offline, refused, blocked by CORS) as
@@ -62,8 +62,7 @@ fn js_message(error: &JsValue) -> String {
 fn build(request: &HttpRequest, signal: &web_sys::AbortSignal) -> Result<web_sys::Request, TransportError> {
     let init = web_sys::RequestInit::new();
     init.set_method(request.method.as_str());
-    let to_backend = request.header_value(oten_auth_core::CSRF_HEADER).is_some();
-    init.set_credentials(if to_backend { RequestCredentials::SameOrigin } else { RequestCredentials::Omit });
+    init.set_credentials(if request.with_cookies { RequestCredentials::SameOrigin } else { RequestCredentials::Omit });
     init.set_redirect(if request.follow_redirects { RequestRedirect::Follow } else { RequestRedirect::Manual });
     init.set_signal(Some(signal));
     if request.keepalive {

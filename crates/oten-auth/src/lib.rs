@@ -92,6 +92,7 @@ pub use use_auth::{AppSettingsError, AuthStatus, AuthUnavailable, LastError, Req
 
 // The session without Leptos, and the browser's parts it is built from.
 pub use auth::{Auth, AuthParts};
+pub use backend_session::BackendUnavailable;
 pub use browser_clock::BrowserClock;
 pub use browser_navigator::BrowserNavigator;
 pub use browser_runtime::BrowserRuntime;

@@ -44,6 +44,9 @@ pub enum AuthUnavailable {
          (two providers would run two token managers over the same stored session)"
     )]
     ProvidedTwice,
+    /// The app's backend (token-mediating and bff modes) did not answer as expected.
+    #[error(transparent)]
+    Backend(crate::BackendUnavailable),
     /// The component that provided the session is gone (unmounted).
     #[error("the sign-in component was removed from the page")]
     Gone,

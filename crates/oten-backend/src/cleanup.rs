@@ -24,7 +24,7 @@ const IDLE_PROBE_MS: i64 = 24 * 3600 * 1000;
 
 impl AppState {
     /// One cleanup pass.
-    pub async fn cleanup(&self) -> Result<CleanupReport, SessionError> {
+    pub async fn cleanup(self: &Arc<Self>) -> Result<CleanupReport, SessionError> {
         let now = crate::now_ms();
         let mut report = CleanupReport::default();
         let max_age_ms = i64::try_from(self.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000) * 1000;

@@ -259,6 +259,10 @@ impl BackendConfig {
             config["auth"] = serde_json::json!({});
         }
         config["auth"]["mode"] = mode.into();
+        // The app asks for a newer token no earlier than this backend would renew one: with a larger buffer it
+        // would get the same token back and ask again.
+        let buffer = config["auth"]["refresh_buffer_secs"].as_u64().unwrap_or(u64::MAX);
+        config["auth"]["refresh_buffer_secs"] = buffer.min(u64::from(self.refresh_buffer_secs)).into();
         if !config.get("app").is_some_and(serde_json::Value::is_object) {
             config["app"] = serde_json::json!({});
         }

@@ -19,6 +19,18 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// The short-lived cookie that ties a started sign-in to the browser that started it (login CSRF).
+fn login_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-oten-login"
+    } else {
+        "oten-login"
+    }
+}
+
+/// How long a started sign-in may take (the pending attempt's own limit).
+const LOGIN_COOKIE_SECS: i64 = oten_auth_core::PENDING_LIFETIME_MS / 1000;
+
 /// A new session id: 32 random bytes, base64url.
 pub fn new_session_id() -> String {
     let mut bytes = [0u8; 32];
@@ -39,7 +51,15 @@ pub fn logout_id(cookie_value: &str) -> String {
 
 /// The session cookie's value from a request, if it has a well-formed one.
 pub fn read(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = cookie_name(secure);
+    read_named(headers, cookie_name(secure))
+}
+
+/// The login cookie's value, if well-formed.
+pub fn read_login(headers: &HeaderMap, secure: bool) -> Option<String> {
+    read_named(headers, login_cookie_name(secure))
+}
+
+fn read_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -51,18 +71,31 @@ pub fn read(headers: &HeaderMap, secure: bool) -> Option<String> {
         .filter(|v| v.len() == 43 && base64url::decode(v).is_ok())
 }
 
-/// `Set-Cookie` for a new session.
-pub fn set(value: &str, secure: bool) -> String {
-    let name = cookie_name(secure);
-    let secure_attr = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure_attr}")
+/// `Set-Cookie` for a new session, living as long as the session may (a closed browser does not leave the row
+/// alive for the cleanup to renew).
+pub fn set(value: &str, secure: bool, max_age_secs: u64) -> String {
+    attributes(cookie_name(secure), value, secure, Some(max_age_secs))
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear(secure: bool) -> String {
-    let name = cookie_name(secure);
+    attributes(cookie_name(secure), "", secure, Some(0))
+}
+
+/// `Set-Cookie` for the login cookie of a started sign-in.
+pub fn set_login(value: &str, secure: bool) -> String {
+    attributes(login_cookie_name(secure), value, secure, Some(LOGIN_COOKIE_SECS as u64))
+}
+
+/// `Set-Cookie` that removes the login cookie.
+pub fn clear_login(secure: bool) -> String {
+    attributes(login_cookie_name(secure), "", secure, Some(0))
+}
+
+fn attributes(name: &str, value: &str, secure: bool, max_age: Option<u64>) -> String {
     let secure_attr = if secure { "; Secure" } else { "" };
-    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}")
+    let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure_attr}")
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -87,8 +120,9 @@ mod tests {
 
     #[test]
     fn attributes_follow_the_origin() {
-        assert_eq!(set("v", true), "__Host-oten-session=v; Path=/; HttpOnly; SameSite=Lax; Secure");
-        assert_eq!(set("v", false), "oten-session=v; Path=/; HttpOnly; SameSite=Lax");
+        assert_eq!(set("v", true, 60), "__Host-oten-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        assert_eq!(set("v", false, 60), "oten-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+        assert!(set_login("v", true).starts_with("__Host-oten-login=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=600"));
         assert!(clear(true).contains("Max-Age=0"));
         assert_ne!(row_id("a"), row_id("b"));
         assert_eq!(row_id("a").len(), 64);

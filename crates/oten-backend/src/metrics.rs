@@ -49,7 +49,11 @@ pub struct Metrics {
     pub sessions_ended: Family<KindLabels, Counter>,
     /// Sessions stored (set at each scrape).
     pub sessions: Gauge,
+    routes: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// The most routes labelled one by one in `api_requests`.
+pub const MAX_ROUTES: usize = 64;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -66,7 +70,8 @@ impl Default for Metrics {
         registry.register("sign_ins", "Sign-ins by outcome", sign_ins.clone());
         registry.register("sessions_ended", "Sessions ended, by reason", sessions_ended.clone());
         registry.register("sessions", "Sessions stored", sessions.clone());
-        Self { registry, refreshes, api_requests, expirations, sign_ins, sessions_ended, sessions }
+        let routes = std::sync::Mutex::default();
+        Self { registry, refreshes, api_requests, expirations, sign_ins, sessions_ended, sessions, routes }
     }
 }
 
@@ -76,9 +81,19 @@ impl Metrics {
         self.refreshes.get_or_create(&RefreshLabels { outcome: outcome.into(), reason: reason.into() }).inc();
     }
 
-    /// Counts an API request.
+    /// Counts an API request. At most [`MAX_ROUTES`] routes get a label of their own; later ones count as
+    /// `other` (a client sending random paths cannot grow the metrics without bound).
     pub fn api(&self, route: &str, status: u16) {
-        self.api_requests.get_or_create(&RouteLabels { route: route.into(), status: status.to_string() }).inc();
+        let route = {
+            let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+            if routes.contains(route) || routes.len() < MAX_ROUTES {
+                routes.insert(route.to_owned());
+                route.to_owned()
+            } else {
+                "other".to_owned()
+            }
+        };
+        self.api_requests.get_or_create(&RouteLabels { route, status: status.to_string() }).inc();
     }
 
     /// Counts a sign-in outcome.

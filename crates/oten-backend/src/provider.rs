@@ -60,7 +60,13 @@ pub struct Provider {
     prompt: Option<String>,
     http: HttpClient,
     jwks: RwLock<Option<JwkSet>>,
+    /// When the keys were last fetched: an unknown `kid` fetches them again at most once a minute (anyone can post
+    /// a logout token).
+    jwks_fetched: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// The shortest time between two fetches of the provider's keys for an unknown `kid`.
+const JWKS_REFETCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -131,6 +137,7 @@ impl Provider {
             prompt: settings.prompt.clone(),
             http,
             jwks: RwLock::new(None),
+            jwks_fetched: std::sync::Mutex::new(None),
         })
     }
 
@@ -257,12 +264,20 @@ impl Provider {
                 Err(other) => Err(IdTokenError::Crypto(other)),
             }
         };
+        let had_keys = cached.is_some();
         if let Some(jwks) = cached {
             match check(&jwks) {
                 Err(IdTokenError::UnknownKey) => {}
                 Ok(()) => return Ok(jwt),
                 Err(other) => return Err(other),
             }
+        }
+        {
+            let mut fetched = self.jwks_fetched.lock().unwrap_or_else(|e| e.into_inner());
+            if had_keys && fetched.is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL) {
+                return Err(IdTokenError::UnknownKey);
+            }
+            *fetched = Some(std::time::Instant::now());
         }
         let jwks = self.fetch_jwks().await.map_err(IdTokenError::KeysUnavailable)?;
         if let Ok(mut slot) = self.jwks.write() {

@@ -4,14 +4,16 @@
 //! The store sees sealed values only ([`crate::KeyRing`]); row ids are hashes of the cookie or state, so a copy of
 //! the database gives neither a usable cookie nor a token.
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
 /// The migrations, in order; each runs once (recorded in `oten_schema_migrations`).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_sessions.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_sessions.sql")), (2, include_str!("../migrations/0002_presenting.sql"))];
 
 /// A failure of the database.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,9 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A lock of another database, or one already released (a programming error).
+    #[error("the session lock does not belong to this database")]
+    LockMismatch,
 }
 
 /// One stored session, as stored (tokens still sealed).
@@ -41,6 +46,8 @@ pub struct SessionRow {
     pub updated_at: i64,
     /// Grows at each refresh.
     pub version: i64,
+    /// Set while a refresh token is being presented (ms); see `migrations/0002_presenting.sql`.
+    pub presenting_since: Option<i64>,
 }
 
 /// A database of sessions.
@@ -52,24 +59,61 @@ pub enum Database {
     Postgres(PgPool),
 }
 
-/// Held while one session is refreshed. With PostgreSQL it is a transaction holding an advisory lock on the
-/// session, so other instances wait; it is released at [`SessionLock::release`], or when dropped (rollback) or when
-/// the connection dies with its instance.
-#[must_use = "the lock is released when dropped"]
+/// Held while one session is refreshed: every read and write of the refresh goes through it.
+///
+/// With PostgreSQL it is a pooled connection holding a session-level advisory lock on the session, so other
+/// instances wait; the reads and writes of the refresh use that same connection (a refresh never needs a second
+/// one, so a busy pool cannot strand a presented refresh token). [`SessionLock::release`] unlocks; a lock dropped
+/// without it (a cancelled task) closes its connection, and the server releases the lock with it, as it does when
+/// the instance dies.
+#[must_use = "release the lock"]
 pub enum SessionLock {
     /// SQLite serves one instance: the in-process single flight is the lock.
     Local,
-    /// A PostgreSQL transaction holding `pg_advisory_xact_lock` on the session.
-    Postgres(Transaction<'static, Postgres>),
+    /// A connection holding `pg_advisory_lock` on the session.
+    Postgres(Option<PoolConnection<Postgres>>),
 }
 
 impl SessionLock {
     /// Releases the lock.
-    pub async fn release(self) {
-        if let SessionLock::Postgres(tx) = self {
-            let _ = tx.commit().await;
+    pub async fn release(mut self) {
+        if let SessionLock::Postgres(slot) = &mut self {
+            if let Some(mut conn) = slot.take() {
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await;
+                if unlocked.is_err() {
+                    // Not sure it is unlocked: close the connection rather than hand it back locked.
+                    drop(conn.detach());
+                }
+            }
         }
     }
+}
+
+impl Drop for SessionLock {
+    fn drop(&mut self) {
+        if let SessionLock::Postgres(slot) = self {
+            if let Some(conn) = slot.take() {
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+/// Runs the same statement under a lock: on its PostgreSQL connection, or on the SQLite pool.
+macro_rules! under_lock {
+    ($lock:expr, $db:expr, $e:ident => $body:expr) => {
+        match ($lock, $db) {
+            (SessionLock::Postgres(Some(conn)), _) => {
+                let $e = &mut **conn;
+                $body
+            }
+            (SessionLock::Local, Database::Sqlite(pool)) => {
+                let $e = pool;
+                $body
+            }
+            _ => return Err(StoreError::LockMismatch),
+        }
+    };
 }
 
 /// Runs the same statement text on whichever pool this is.
@@ -95,11 +139,13 @@ macro_rules! session_row {
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             version: row.try_get("version")?,
+            presenting_since: row.try_get("presenting_since")?,
         }
     }};
 }
 
-const SESSION_COLUMNS: &str = "id, sub, sid, tokens, access_expires_at, created_at, updated_at, version";
+const SESSION_COLUMNS: &str =
+    "id, sub, sid, tokens, access_expires_at, created_at, updated_at, version, presenting_since";
 
 impl Database {
     /// Connects (`sqlite://path`, created when missing; or `postgres://…`) and applies the migrations.
@@ -215,8 +261,8 @@ impl Database {
     pub async fn insert_session(&self, row: &SessionRow) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO oten_sessions (id, sub, sid, tokens, access_expires_at, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO oten_sessions (id, sub, sid, tokens, access_expires_at, created_at, updated_at, version, \
+                 presenting_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&row.id)
             .bind(&row.sub)
@@ -226,6 +272,7 @@ impl Database {
             .bind(row.created_at)
             .bind(row.updated_at)
             .bind(row.version)
+            .bind(row.presenting_since)
             .execute(pool)
             .await?;
         });
@@ -241,27 +288,6 @@ impl Database {
                 None => Ok(None),
             }
         })
-    }
-
-    /// Replaces a session's tokens after a refresh. `false` when the session is gone (signed out meanwhile).
-    pub async fn update_tokens(
-        &self,
-        id: &str,
-        tokens: &str,
-        access_expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let sql = "UPDATE oten_sessions SET tokens = $2, access_expires_at = $3, updated_at = $4, \
-                   version = version + 1 WHERE id = $1";
-        let affected = on_pool!(self, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(tokens)
-            .bind(access_expires_at)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        Ok(affected == 1)
     }
 
     /// Removes a session and returns it (to revoke what it held). `None` when it was already gone.
@@ -367,11 +393,74 @@ impl Database {
         match self {
             Database::Sqlite(_) => Ok(SessionLock::Local),
             Database::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(id).execute(&mut *tx).await?;
-                Ok(SessionLock::Postgres(tx))
+                let mut conn = pool.acquire().await?;
+                let locked =
+                    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(id).execute(&mut *conn);
+                if let Err(e) = locked.await {
+                    drop(conn.detach());
+                    return Err(e.into());
+                }
+                Ok(SessionLock::Postgres(Some(conn)))
             }
         }
+    }
+
+    /// Reads a session under its lock.
+    pub async fn load_locked(&self, lock: &mut SessionLock, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM oten_sessions WHERE id = $1");
+        under_lock!(lock, self, e => {
+            match sqlx::query(&sql).bind(id).fetch_optional(e).await? {
+                Some(row) => Ok(Some(session_row!(row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Marks the session's refresh token as being presented (durably, before it leaves). `false` when the row
+    /// changed or is marked already.
+    pub async fn mark_presenting(
+        &self,
+        lock: &mut SessionLock,
+        id: &str,
+        version: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE oten_sessions SET presenting_since = $3 \
+                   WHERE id = $1 AND version = $2 AND presenting_since IS NULL";
+        let n = under_lock!(lock, self, e => sqlx::query(sql).bind(id).bind(version).bind(now).execute(e).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Clears the mark after an answer that says the refresh token was not processed (a 5xx, no answer).
+    pub async fn clear_presenting(&self, lock: &mut SessionLock, id: &str, version: i64) -> Result<bool, StoreError> {
+        let sql = "UPDATE oten_sessions SET presenting_since = NULL WHERE id = $1 AND version = $2";
+        let n = under_lock!(lock, self, e => sqlx::query(sql).bind(id).bind(version).execute(e).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Stores renewed tokens (clearing the mark, bumping the version) if the row is still the one presented from.
+    /// `false` when the session is gone (signed out meanwhile).
+    pub async fn store_renewed(
+        &self,
+        lock: &mut SessionLock,
+        id: &str,
+        version: i64,
+        tokens: &str,
+        access_expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE oten_sessions SET tokens = $3, access_expires_at = $4, updated_at = $5, \
+                   version = version + 1, presenting_since = NULL WHERE id = $1 AND version = $2";
+        let n = under_lock!(lock, self, e => sqlx::query(sql)
+            .bind(id)
+            .bind(version)
+            .bind(tokens)
+            .bind(access_expires_at)
+            .bind(now)
+            .execute(e)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
     }
 }
 

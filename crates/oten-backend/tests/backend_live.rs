@@ -199,9 +199,10 @@ async fn token_mediating_hands_out_access_tokens_and_renews_once_per_rejection()
     let api = reqwest::Client::new().get(format!("{API}/api/user/profile")).bearer_auth(&access).send().await.unwrap();
     assert_eq!(api.status(), 200, "the token works at the API");
 
-    // Twenty calls report the same rejected token at once: one refresh, one new token for all.
+    // Twenty calls report the same rejected token at once: one refresh, one new token for all (nothing is renewed
+    // for a token that is not the session's current one any more).
     let before = idp_stats().await;
-    let rejected = serde_json::json!({ "rejected_expires_at": first["expires_at"] });
+    let rejected = serde_json::json!({ "rejected_access_token": access });
     let calls = (0..20).map(|_| {
         let (b, url, body) = (b.clone(), url.clone(), rejected.clone());
         async move {
@@ -313,16 +314,25 @@ fn backend_cookie(jar: &reqwest::cookie::Jar, origin: &str) -> String {
 async fn sessions_past_their_maximum_age_end_on_use_and_in_the_cleanup() {
     let _serial = SERIAL.lock().await;
     let backend = backend_with("bff", 9100, serde_json::json!({ "session_max_age_secs": 2 })).await;
-    let (first, second) = (browser(), browser());
+    let ((first, jar), second) = (browser_with_jar(), browser());
     sign_in(&first, &backend.origin, "alice", "/").await;
     sign_in(&second, &backend.origin, "bob", "/").await;
     assert_eq!(user(&first, &backend.origin).await.status(), 200);
+    // The cookie lives as long as the session may (the browser drops it then); a client that keeps it longer (a
+    // clock behind) still meets the server's own check.
+    let cookie = backend_cookie(&jar, &backend.origin);
     let revocations = idp_stats().await["revocations"].as_i64().unwrap();
     tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(user(&first, &backend.origin).await.status(), 401, "the browser dropped the expired cookie");
 
     // On use: 401 JSON that says why, the cookie cleared, the tokens revoked.
-    let ended =
-        first.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send().await.unwrap();
+    let ended = reqwest::Client::new()
+        .get(format!("{}/api/user/profile", backend.origin))
+        .header("cookie", &cookie)
+        .header(CSRF_HEADER, "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ended.status(), 401);
     assert!(ended.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(ended.json::<Value>().await.unwrap()["error"], "session_ended");
@@ -382,4 +392,70 @@ async fn a_failing_provider_keeps_the_session_and_only_a_refusal_ends_it() {
     let stats: Value = reqwest::get(format!("{IDP}/test/clients/bff-dev/stats")).await.unwrap().json().await.unwrap();
     assert_eq!(stats["refresh"]["presented_twice"], 0, "{stats}");
     assert_eq!(stats["faults_applied"], 2, "{stats}");
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
+async fn eddsa_request_objects_by_value_and_client_secret_post_work_too() {
+    let _serial = SERIAL.lock().await;
+    // The dev IdP generated this key at start and registered its public half for bff-dev-eddsa.
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dev/keys/backend-request-object.pem");
+    let settings = serde_json::json!({
+        "client_id": "bff-dev-eddsa",
+        "client_auth": "client_secret_post",
+        "request_object_alg": "EdDSA",
+        "request_object_key_file": key,
+        "request_object_key_id": "backend-eddsa",
+        "use_par": false,
+    });
+    let backend = backend_with("bff", 9101, settings).await;
+
+    // The parameters travel by value in a request object signed EdDSA with the registered key.
+    let no_redirects = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let start = no_redirects.get(format!("{}/auth/login", backend.origin)).send().await.unwrap();
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    let url = reqwest::Url::parse(&location).unwrap();
+    let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(params.get("client_id").map(String::as_str), Some("bff-dev-eddsa"));
+    assert!(!params.contains_key("state") && !params.contains_key("code_challenge"), "only inside the object");
+    let jwt = params.get("request").expect("a request object by value");
+    let header = oten_auth_core::base64url::decode(jwt.split('.').next().unwrap()).unwrap();
+    let header: Value = serde_json::from_slice(&header).unwrap();
+    assert_eq!(header, serde_json::json!({"alg": "EdDSA", "kid": "backend-eddsa", "typ": "oauth-authz-req+jwt"}));
+
+    // The whole sign-in, then a refresh authenticated with client_secret_post.
+    let b = browser();
+    let landed = sign_in(&b, &backend.origin, "bob", "/x").await;
+    assert_eq!(landed.url().as_str(), format!("{}/x", backend.origin));
+    let profile =
+        |b: &reqwest::Client| b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send();
+    assert_eq!(profile(&b).await.unwrap().status(), 200);
+    let before = idp_stats().await;
+    wait_for_expiry(&b, &backend.origin).await;
+    assert_eq!(profile(&b).await.unwrap().status(), 200);
+    let after = idp_stats().await;
+    assert_eq!(refreshes(&after) - refreshes(&before), 1);
+    assert_eq!(after["token_errors"]["refresh_token"], before["token_errors"]["refresh_token"]);
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
+async fn a_presentation_whose_outcome_never_arrived_is_never_repeated() {
+    let _serial = SERIAL.lock().await;
+    let backend = backend("bff", 9100).await;
+    let b = browser();
+    sign_in(&b, &backend.origin, "alice", "/").await;
+    // As if an instance had died after sending the refresh token, before storing the answer.
+    let id = only_session_id(&backend).await;
+    let oten_backend::Database::Sqlite(pool) = &backend.app.db else { panic!("SQLite expected") };
+    sqlx::query("UPDATE oten_sessions SET presenting_since = 1 WHERE id = $1").bind(&id).execute(pool).await.unwrap();
+    let profile = || b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send();
+    assert_eq!(profile().await.unwrap().status(), 200, "the access token serves while valid");
+
+    let before = idp_stats().await;
+    wait_for_expiry(&b, &backend.origin).await;
+    let ended = profile().await.unwrap();
+    assert_eq!(ended.status(), 401);
+    assert_eq!(ended.json::<Value>().await.unwrap()["error"], "session_ended");
+    assert_eq!(refreshes(&idp_stats().await), refreshes(&before), "the refresh token was not presented again");
 }

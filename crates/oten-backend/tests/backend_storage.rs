@@ -38,6 +38,7 @@ fn row(id: &str, sub: &str, sid: Option<&str>, keys: &KeyRing, created_at: i64) 
         created_at,
         updated_at: created_at,
         version: 0,
+        presenting_since: None,
     }
 }
 
@@ -58,13 +59,29 @@ async fn the_store_keeps_and_forgets_what_it_should(url: &str) {
     assert_eq!(db.load_session("a").await.unwrap().as_ref(), Some(&a));
     assert_eq!(db.count_sessions().await.unwrap(), 3);
 
-    // A refresh replaces the tokens and bumps the version; a removed session cannot be updated.
+    // A refresh, under the lock: marked before the token leaves (once), then the answer stored, clearing the mark
+    // and bumping the version; a stale version or a removed session is not updated.
     let sealed = keys.seal_text("a", "tokens", b"renewed").unwrap();
-    assert!(db.update_tokens("a", &sealed, 9_000, 5_000).await.unwrap());
+    let mut lock = db.lock_session("a").await.unwrap();
+    assert!(db.mark_presenting(&mut lock, "a", 0, 4_000).await.unwrap());
+    assert!(!db.mark_presenting(&mut lock, "a", 0, 4_001).await.unwrap(), "marked once");
+    let marked = db.load_locked(&mut lock, "a").await.unwrap().unwrap();
+    assert_eq!(marked.presenting_since, Some(4_000));
+    assert!(!db.store_renewed(&mut lock, "a", 7, &sealed, 9_000, 5_000).await.unwrap(), "stale version");
+    assert!(db.store_renewed(&mut lock, "a", 0, &sealed, 9_000, 5_000).await.unwrap());
+    assert!(!db.store_renewed(&mut lock, "nobody", 0, &sealed, 9_000, 5_000).await.unwrap());
+    lock.release().await;
     let renewed = db.load_session("a").await.unwrap().unwrap();
     assert_eq!((renewed.version, renewed.access_expires_at, renewed.updated_at), (1, 9_000, 5_000));
+    assert_eq!(renewed.presenting_since, None);
     assert_eq!(keys.open_text("a", "tokens", &renewed.tokens).unwrap(), b"renewed");
-    assert!(!db.update_tokens("nobody", &sealed, 9_000, 5_000).await.unwrap());
+    // An answer that says "not processed" clears the mark without touching the tokens.
+    let mut lock = db.lock_session("a").await.unwrap();
+    assert!(db.mark_presenting(&mut lock, "a", 1, 6_000).await.unwrap());
+    assert!(db.clear_presenting(&mut lock, "a", 1).await.unwrap());
+    lock.release().await;
+    let cleared = db.load_session("a").await.unwrap().unwrap();
+    assert_eq!((cleared.version, cleared.presenting_since), (1, None));
 
     // A ciphertext moved to another row does not open there.
     assert!(keys.open_text("b", "tokens", &renewed.tokens).is_err());
@@ -73,6 +90,7 @@ async fn the_store_keeps_and_forgets_what_it_should(url: &str) {
     let old: Vec<String> = db.sessions_created_before(2_500).await.unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(sorted(old), vec!["a", "b"]);
     let idle: Vec<String> = db.sessions_expired_before(5_500).await.unwrap().into_iter().map(|r| r.id).collect();
+    // (a: renewed to 9 000; b: 5 000; c: 6 000)
     assert_eq!(sorted(idle), vec!["b"]);
 
     // Back-channel logout: by sid (only that session), by sub (all of theirs).
@@ -170,5 +188,6 @@ async fn instances_starting_together_migrate_once() {
     let db = Database::connect(&url).await.unwrap();
     let Database::Postgres(pool) = &db else { unreachable!() };
     let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oten_schema_migrations").fetch_one(pool).await.unwrap();
-    assert_eq!(n.0, 1);
+    let files = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")).unwrap().count();
+    assert_eq!(n.0, i64::try_from(files).unwrap(), "each migration applied once");
 }

@@ -31,11 +31,13 @@ const FORWARDED_RESPONSE_HEADERS: &[HeaderName] = &[
     header::WWW_AUTHENTICATE,
 ];
 
-/// `POST /api/refresh-token` body: `{"rejected_expires_at": ms}` when the API refused the token the app holds.
+/// `POST /api/refresh-token` body: `{"rejected_access_token": "…"}` when the app needs a newer token than the one it
+/// holds (the API refused it, or it is due): renewed only if that is still the session's current token, so any
+/// number of tabs and callers asking together cause one refresh.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshTokenRequest {
-    rejected_expires_at: Option<i64>,
+    rejected_access_token: Option<String>,
 }
 
 /// Token-mediating mode: a valid access token for the session (renewed here when due — the refresh token never
@@ -58,7 +60,7 @@ pub async fn refresh_token(State(app): State<Arc<AppState>>, headers: HeaderMap,
         app.metrics.api(ROUTE, 401);
         return json_error(StatusCode::UNAUTHORIZED, "not_signed_in", "sign in first");
     };
-    let rejected = request.rejected_expires_at.map_or(Rejected::No, Rejected::ExpiresAt);
+    let rejected = request.rejected_access_token.map_or(Rejected::No, Rejected::Token);
     let response = match app.valid_tokens(&cookie::row_id(&value), &rejected).await {
         Ok(tokens) => {
             let now = crate::now_ms();
@@ -66,7 +68,8 @@ pub async fn refresh_token(State(app): State<Arc<AppState>>, headers: HeaderMap,
                 Json(serde_json::json!({
                     "access_token": tokens.access_token.expose(),
                     "token_type": "Bearer",
-                    "expires_in": ((tokens.expires_at - now) / 1000).max(0),
+                    // Whole seconds, rounded down but never 0: a token handed out here is never due yet.
+                    "expires_in": ((tokens.expires_at - now) / 1000).max(1),
                     "expires_at": tokens.expires_at,
                     "scope": tokens.scope,
                 }))
@@ -90,20 +93,40 @@ pub async fn not_in_bff() -> Response {
 pub async fn proxy(State(app): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let route = endpoint_label(parts.uri.path());
-    let response = proxy_inner(&app, parts, body).await;
-    app.metrics.api(&route, response.status().as_u16());
+    let (response, from_the_api) = proxy_inner(&app, parts, body).await;
+    // Only the API's own answers are counted (a request refused here names no route the API knows).
+    if from_the_api {
+        app.metrics.api(&route, response.status().as_u16());
+    }
     response
 }
 
-async fn proxy_inner(app: &AppState, parts: axum::http::request::Parts, body: Body) -> Response {
-    if let Some(refused) = csrf_refusal(&parts.headers) {
-        return refused;
+/// Whether the path stays under `/api/`: no `.` or `..` segment, raw or percent-encoded, and no backslash (an
+/// upstream would resolve them out of `/api/`, with the person's token).
+fn stays_under_api(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    !lower.contains('\\')
+        && !lower.contains("%5c")
+        && !lower.contains("%2f")
+        && lower.split('/').all(|segment| {
+            let decoded = segment.replace("%2e", ".");
+            decoded != "." && decoded != ".."
+        })
+}
+
+async fn proxy_inner(app: &Arc<AppState>, parts: axum::http::request::Parts, body: Body) -> (Response, bool) {
+    let refused = |r: Response| (r, false);
+    if let Some(refusal) = csrf_refusal(&parts.headers) {
+        return refused(refusal);
+    }
+    if !stays_under_api(parts.uri.path()) {
+        return refused(json_error(StatusCode::BAD_REQUEST, "invalid_request", "the path leaves /api/"));
     }
     let Some(value) = cookie::read(&parts.headers, app.settings.secure_cookies()) else {
-        return json_error(StatusCode::UNAUTHORIZED, "not_signed_in", "sign in first");
+        return refused(json_error(StatusCode::UNAUTHORIZED, "not_signed_in", "sign in first"));
     };
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over 1 MiB");
+        return refused(json_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over 1 MiB"));
     };
     let upstream = app.settings.api_upstream.as_deref().unwrap_or_default().trim_end_matches('/');
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -114,7 +137,7 @@ async fn proxy_inner(app: &AppState, parts: axum::http::request::Parts, body: Bo
     for attempt in 0..2 {
         let tokens = match app.valid_tokens(&row_id, &rejected).await {
             Ok(t) => t,
-            Err(e) => return session_error(app, e),
+            Err(e) => return refused(session_error(app, e)),
         };
         let mut outgoing =
             app.http.inner().request(parts.method.clone(), &url).bearer_auth(tokens.access_token.expose());
@@ -132,7 +155,7 @@ async fn proxy_inner(app: &AppState, parts: axum::http::request::Parts, body: Bo
                 } else {
                     (StatusCode::BAD_GATEWAY, "api_unreachable")
                 };
-                return json_error(status, code, "the API could not be reached");
+                return refused(json_error(status, code, "the API could not be reached"));
             }
         };
         let step_up = answer
@@ -141,16 +164,26 @@ async fn proxy_inner(app: &AppState, parts: axum::http::request::Parts, body: Bo
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| StepUpChallenge::from_www_authenticate(v).is_some());
-        if answer.status() == StatusCode::UNAUTHORIZED && attempt == 0 && !step_up {
-            rejected = Rejected::Token(tokens.access_token.expose().to_owned());
-            continue;
+        if answer.status() != StatusCode::UNAUTHORIZED || step_up {
+            return (relay(answer).await, true);
         }
-        return relay(answer).await;
+        if attempt == 0 {
+            rejected = Rejected::Token(tokens.access_token.expose().to_owned());
+        }
     }
-    json_error(StatusCode::UNAUTHORIZED, "session_refused", "the API refused the renewed token")
+    // The API refused the renewed token too: the session is over (revoked), as the browser ends it in public mode.
+    if let Err(error) = app.end_session(&row_id, "api_refused").await {
+        tracing::warn!(%error, "the refused session could not be removed");
+    }
+    let mut response = json_error(StatusCode::UNAUTHORIZED, "session_refused", "the API refused the renewed token");
+    super::session_cookie(&mut response, &cookie::clear(app.settings.secure_cookies()));
+    (response, true)
 }
 
-async fn relay(answer: reqwest::Response) -> Response {
+/// The largest answer of the API passed back (buffered, so its length is known).
+const MAX_ANSWER_BYTES: usize = 10 << 20;
+
+async fn relay(mut answer: reqwest::Response) -> Response {
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
     for name in FORWARDED_RESPONSE_HEADERS {
@@ -160,8 +193,17 @@ async fn relay(answer: reqwest::Response) -> Response {
             }
         }
     }
-    match answer.bytes().await {
-        Ok(bytes) => (status, headers, bytes).into_response(),
-        Err(_) => json_error(StatusCode::BAD_GATEWAY, "api_unreachable", "the API's answer was cut off"),
+    // A personal answer is not cached unless the API says how.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match answer.chunk().await {
+            Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_ANSWER_BYTES => bytes.extend_from_slice(&chunk),
+            Ok(Some(_)) => return json_error(StatusCode::BAD_GATEWAY, "api_answer_too_large", "over 10 MiB"),
+            Ok(None) => return (status, headers, bytes).into_response(),
+            Err(_) => return json_error(StatusCode::BAD_GATEWAY, "api_unreachable", "the API's answer was cut off"),
+        }
     }
 }

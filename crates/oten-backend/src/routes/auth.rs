@@ -29,17 +29,11 @@ fn pending_id(state: &str) -> String {
     Sha256::digest(format!("pending\0{state}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Starts a sign-in: ends a session this browser still holds (revoking its tokens **before** leaving: the provider
-/// gives the new sign-in the same grant, so revoking the old tokens afterwards would end the new session too), keeps
-/// the attempt (sealed, by the hash of its state) and sends the browser to the provider.
-pub async fn login(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+/// Starts a sign-in: keeps the attempt (sealed, by the hash of its state, with the hash of a login cookie that ties
+/// it to this browser) and sends the browser to the provider. A session the browser holds is left alone: a link from
+/// another site must not sign anyone out (the app ends its session by `POST /auth/logout` before it signs in again).
+pub async fn login(State(app): State<Arc<AppState>>, Query(q): Query<LoginQuery>) -> Response {
     let secure = app.settings.secure_cookies();
-    let held = cookie::read(&headers, secure);
-    if let Some(value) = &held {
-        if let Err(error) = app.end_session(&cookie::row_id(value), "replaced").await {
-            tracing::warn!(%error, "the previous session could not be ended");
-        }
-    }
     let return_to = sanitize_return_path(q.return_to.as_deref().unwrap_or("/"));
     let prompt = q.prompt.filter(|p| ["login", "consent", "select_account"].contains(&p.as_str()));
     let options = SignInOptions {
@@ -59,18 +53,19 @@ pub async fn login(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(q
         }
     };
     let id = pending_id(pending.state.expose());
+    // The attempt is bound to this browser: the callback must come with the login cookie (login CSRF).
+    let browser = cookie::new_session_id();
+    let record = serde_json::json!({ "pending": pending.to_json(), "browser": cookie::row_id(&browser) });
     let stored = app
         .keys
-        .seal_text(&id, PENDING_FIELD, pending.to_json().as_bytes())
+        .seal_text(&id, PENDING_FIELD, record.to_string().as_bytes())
         .map_err(|e| e.to_string())
         .map(|sealed| async move { app.db.put_pending(&id, &sealed, now).await.map_err(|e| e.to_string()) });
     match stored {
         Ok(write) => match write.await {
             Ok(()) => {
                 let mut response = no_store(Redirect::to(&url).into_response());
-                if held.is_some() {
-                    session_cookie(&mut response, &cookie::clear(secure));
-                }
+                session_cookie(&mut response, &cookie::set_login(&browser, secure));
                 response
             }
             Err(e) => html_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in could not start", &e, "/auth/login"),
@@ -85,14 +80,18 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
     let query = query.unwrap_or_default();
     let now = crate::now_ms();
     let state = oten_auth_core::CallbackParams::from_query(&query);
+    let secure = app.settings.secure_cookies();
+    let browser = cookie::read_login(&headers, secure).map(|v| cookie::row_id(&v));
     let pending = match &state.state {
         Some(s) => {
             let id = pending_id(s.expose());
             match app.db.take_pending(&id).await {
                 Ok(found) => found
                     .and_then(|sealed| app.keys.open_text(&id, PENDING_FIELD, &sealed).ok())
-                    .and_then(|plain| String::from_utf8(plain).ok())
-                    .and_then(|text| PendingAuthorization::from_json(&text)),
+                    .and_then(|plain| serde_json::from_slice::<serde_json::Value>(&plain).ok())
+                    // Only the browser that started the attempt may finish it.
+                    .filter(|record| browser.is_some() && record["browser"].as_str() == browser.as_deref())
+                    .and_then(|record| record["pending"].as_str().and_then(PendingAuthorization::from_json)),
                 Err(e) => {
                     return html_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), "/auth/login")
                 }
@@ -108,10 +107,12 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
             return html_page(StatusCode::BAD_REQUEST, "Sign-in failed", &error.to_string(), "/auth/login");
         }
     };
-    // A session still named by the cookie (signed in again in another tab meanwhile) is removed without
-    // revoking: its grant is the new session's. A new id at every sign-in.
-    if let Some(old) = cookie::read(&headers, app.settings.secure_cookies()) {
-        let _ = app.db.delete_session(&cookie::row_id(&old)).await;
+    // A session still named by the cookie is removed without revoking (its grant is likely the new session's), after
+    // any refresh of it finishes. A new id at every sign-in.
+    if let Some(old) = cookie::read(&headers, secure) {
+        if let Err(error) = app.forget_session(&cookie::row_id(&old)).await {
+            tracing::warn!(%error, "the replaced session could not be removed");
+        }
     }
     let value = cookie::new_session_id();
     let return_to = sanitize_return_path(&signed_in.return_to);
@@ -121,7 +122,8 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
     }
     app.metrics.sign_in("ok");
     let mut response = no_store(Redirect::to(&return_to).into_response());
-    session_cookie(&mut response, &cookie::set(&value, app.settings.secure_cookies()));
+    session_cookie(&mut response, &cookie::set(&value, secure, app.settings.session_max_age_secs));
+    session_cookie(&mut response, &cookie::clear_login(secure));
     response
 }
 

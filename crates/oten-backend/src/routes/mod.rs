@@ -103,6 +103,10 @@ pub(crate) fn session_error(app: &AppState, error: SessionError) -> Response {
             }
             response
         }
+        SessionError::KeyUnavailable(e) => {
+            tracing::error!(%e, "a session sealed with a key this instance lacks");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the session store is unavailable")
+        }
         SessionError::Store(e) => {
             tracing::error!(%e, "database failure");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the session store is unavailable")
