@@ -42,7 +42,7 @@ pub use cookie::{cookie_name, DEV_COOKIE, SECURE_COOKIE};
 pub use http::HttpClient;
 pub use jose::{verify_signature, RequestSigner};
 pub use keyring::{KeyRing, KeyRingError};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, MAX_ROUTES};
 pub use provider::{LoginError, Provider, ProviderError, SignedIn};
 pub use routes::{router, CSRF_HEADER};
 pub use sessions::{Rejected, SessionError};
