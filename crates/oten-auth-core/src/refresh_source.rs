@@ -5,7 +5,7 @@ use crate::client_auth::OAuthClient;
 use crate::end_reason::EndReason;
 use crate::error::{AuthError, Deferral};
 use crate::oauth_error::OAuthErrorBody;
-use crate::request::{refresh_outcome, refresh_request, RefreshOutcome};
+use crate::request::{refresh_outcome, refresh_request, retry_after, RefreshOutcome};
 use crate::secret::AccessToken;
 use crate::token_set::TokenSet;
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
@@ -128,8 +128,11 @@ pub fn backend_refresh_outcome(
     if response.status == 401 {
         return RefreshOutcome::Failed(AuthError::SessionEnded { reason: EndReason::Refused { oauth } });
     }
-    let retry_after_secs = response.header_value("retry-after").and_then(|v| v.trim().parse().ok());
-    RefreshOutcome::Failed(AuthError::Server { status: response.status, oauth, retry_after_secs })
+    RefreshOutcome::Failed(AuthError::Server {
+        status: response.status,
+        oauth,
+        retry_after_secs: retry_after(&response),
+    })
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ fn error_answer(response: &HttpResponse) -> AuthError {
 }
 
 /// `Retry-After` in seconds (RFC 9110 §10.2.3; the HTTP-date form is not used by token endpoints and is ignored).
-fn retry_after(response: &HttpResponse) -> Option<u32> {
+pub(crate) fn retry_after(response: &HttpResponse) -> Option<u32> {
     response.header_value("retry-after")?.trim().parse::<u32>().ok()
 }
 

@@ -176,51 +176,30 @@ impl Database {
     /// Applies the migrations not applied yet. With PostgreSQL, instances starting together take turns.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         const TRACK: &str = "CREATE TABLE IF NOT EXISTS oten_schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
-        match self {
-            Database::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query(TRACK).execute(&mut *tx).await?;
-                for (version, sql) in MIGRATIONS {
-                    let done = sqlx::query("SELECT version FROM oten_schema_migrations WHERE version = $1")
-                        .bind(version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if done.is_none() {
-                        for statement in statements(sql) {
-                            sqlx::query(&statement).execute(&mut *tx).await?;
-                        }
-                        sqlx::query("INSERT INTO oten_schema_migrations (version, applied_at) VALUES ($1, $2)")
-                            .bind(version)
-                            .bind(crate::now_ms())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                tx.commit().await?;
-            }
-            Database::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if matches!(self, Database::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock(7263521)").execute(&mut *tx).await?;
-                sqlx::query(TRACK).execute(&mut *tx).await?;
-                for (version, sql) in MIGRATIONS {
-                    let done = sqlx::query("SELECT version FROM oten_schema_migrations WHERE version = $1")
-                        .bind(version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if done.is_none() {
-                        for statement in statements(sql) {
-                            sqlx::query(&statement).execute(&mut *tx).await?;
-                        }
-                        sqlx::query("INSERT INTO oten_schema_migrations (version, applied_at) VALUES ($1, $2)")
-                            .bind(version)
-                            .bind(crate::now_ms())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                tx.commit().await?;
             }
-        }
+            sqlx::query(TRACK).execute(&mut *tx).await?;
+            for (version, sql) in MIGRATIONS {
+                let done = sqlx::query("SELECT version FROM oten_schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if done.is_none() {
+                    for statement in statements(sql) {
+                        sqlx::query(&statement).execute(&mut *tx).await?;
+                    }
+                    sqlx::query("INSERT INTO oten_schema_migrations (version, applied_at) VALUES ($1, $2)")
+                        .bind(version)
+                        .bind(crate::now_ms())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
