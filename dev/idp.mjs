@@ -7,6 +7,7 @@
 import Provider from 'oidc-provider';
 
 import { findAccount } from './accounts.mjs';
+import { MemoryAdapter } from './memory-adapter.mjs';
 import { escapeHtml } from './http.mjs';
 import { loadBackendRequestKey, loadCookieKeys, loadSigningKeys } from './keys.mjs';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.mjs';
@@ -122,6 +123,7 @@ export const createProvider = ({
     : accessTokenTtl;
 
   const provider = new Provider(issuer, {
+    adapter: MemoryAdapter,
     clients,
     findAccount,
     jwks: loadSigningKeys(),

@@ -88,6 +88,18 @@ pub struct SignedIn {
     pub return_to: String,
 }
 
+/// The most a token's expiry is brought forward (ms).
+const EXPIRY_MARGIN_MS: i64 = 1_000;
+
+/// Tokens whose expiry is counted from when the request left (not when the answer came) and brought forward by up
+/// to a second (at most a quarter of the lifetime): providers count `exp` in whole seconds, so `expires_in` can
+/// overstate the life left by almost one, and a token handed out near its real end would expire in flight.
+fn with_safety_margin(mut tokens: TokenSet) -> TokenSet {
+    let margin = EXPIRY_MARGIN_MS.min(tokens.lifetime_ms() / 4);
+    tokens.expires_at -= margin;
+    tokens
+}
+
 impl Provider {
     /// Reads the provider's metadata and prepares the client.
     pub async fn discover(
@@ -211,8 +223,10 @@ impl Provider {
             &pending.redirect_uri,
             &pending.code_verifier,
         );
+        let sent_at = crate::now_ms();
         let answer = self.http.send(request).await;
-        let tokens = token_endpoint_outcome(answer, now_ms, None).map_err(CallbackError::Exchange)?;
+        let tokens = token_endpoint_outcome(answer, sent_at, None).map_err(CallbackError::Exchange)?;
+        let tokens = with_safety_margin(tokens);
         let id_token = tokens.id_token.clone().ok_or(CallbackError::IdToken(IdTokenError::MissingClaim("id_token")))?;
         let expect = IdTokenExpectations::new(
             self.meta.issuer.clone(),
@@ -300,8 +314,13 @@ impl Provider {
         let Some(refresh_token) = &tokens.refresh_token else {
             return RefreshOutcome::Failed(AuthError::Deferred(oten_auth_core::Deferral::NoRefreshToken));
         };
+        let sent_at = now_ms();
         let answer = self.http.send(refresh_request(&self.meta.token_endpoint, &self.client, refresh_token)).await;
-        refresh_outcome(answer, now_ms(), tokens)
+        match refresh_outcome(answer, sent_at, tokens) {
+            RefreshOutcome::Renewed(new) => RefreshOutcome::Renewed(with_safety_margin(new)),
+            RefreshOutcome::Salvaged { tokens, problem } => RefreshOutcome::Salvaged { tokens, problem },
+            failed => failed,
+        }
     }
 
     /// Revokes the refresh token (which ends the grant) and the access token; how many the provider confirmed.

@@ -231,9 +231,13 @@ impl AppState {
         Ok(())
     }
 
-    /// Ends a session: removes it, then revokes its tokens at the provider. `false` when there was none.
+    /// Ends a session: removes it (under its lock: a refresh of it in any instance finishes first, and its newest
+    /// tokens are the ones revoked), then revokes its tokens at the provider. `false` when there was none.
     pub async fn end_session(&self, row_id: &str, kind: &str) -> Result<bool, SessionError> {
-        let Some(row) = self.db.delete_session(row_id).await? else { return Ok(false) };
+        let lock = self.db.lock_session(row_id).await?;
+        let deleted = self.db.delete_session(row_id).await;
+        lock.release().await;
+        let Some(row) = deleted? else { return Ok(false) };
         self.metrics.ended(kind, 1);
         if let Ok(tokens) = self.open(&row) {
             self.provider.revoke(&tokens).await;

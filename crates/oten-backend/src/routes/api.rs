@@ -167,10 +167,19 @@ async fn proxy_inner(app: &Arc<AppState>, parts: axum::http::request::Parts, bod
         if answer.status() != StatusCode::UNAUTHORIZED || step_up {
             return (relay(answer).await, true);
         }
+        // A token that expired before the API answered was refused for its age, not as a verdict on the session
+        // (an overloaded API or provider): renew and try again, or answer 503 — never end the session for it.
+        let expired_in_flight = tokens.is_expired(crate::now_ms());
         if attempt == 0 {
             rejected = Rejected::Token(tokens.access_token.expose().to_owned());
+        } else if expired_in_flight {
+            let mut response =
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "api_too_slow", "the API answered after the token expired");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return (response, true);
         }
     }
+    tracing::warn!(route = %endpoint_label(parts.uri.path()), "the API refused a renewed, valid token: the session ends");
     // The API refused the renewed token too: the session is over (revoked), as the browser ends it in public mode.
     if let Err(error) = app.end_session(&row_id, "api_refused").await {
         tracing::warn!(%error, "the refused session could not be removed");
