@@ -104,7 +104,12 @@ impl BackendSession {
     /// browser goes next (the provider's end-session page), or `None` when the backend could not be told. The call
     /// is `keepalive`: a navigation that follows (to `/login`) does not cancel it.
     pub(crate) async fn end(&self, transport: &dyn Transport) -> Option<String> {
-        let answer = transport.send(self.call(Method::Post, LOGOUT_ROUTE).keep_alive()).await.ok()?;
+        // Only the session this tab knew (its logout id): a cookie naming a newer one (another tab signed in again
+        // meanwhile) is left alone. A tab that never knew a session has nothing to end.
+        let link = self.logout_url.borrow().clone()?;
+        let sid = link.split_once("sid=").map(|(_, sid)| sid.to_owned())?;
+        let route = format!("{LOGOUT_ROUTE}?{}", form_encode(&[("sid", sid.as_str())]));
+        let answer = transport.send(self.call(Method::Post, &route).keep_alive()).await.ok()?;
         if !answer.is_success() {
             return None;
         }

@@ -87,11 +87,6 @@ pub fn set_login(value: &str, secure: bool) -> String {
     attributes(login_cookie_name(secure), value, secure, Some(LOGIN_COOKIE_SECS as u64))
 }
 
-/// `Set-Cookie` that removes the login cookie.
-pub fn clear_login(secure: bool) -> String {
-    attributes(login_cookie_name(secure), "", secure, Some(0))
-}
-
 fn attributes(name: &str, value: &str, secure: bool, max_age: Option<u64>) -> String {
     let secure_attr = if secure { "; Secure" } else { "" };
     let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();

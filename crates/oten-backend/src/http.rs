@@ -54,17 +54,26 @@ impl HttpClient {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
             .collect();
         let url = Some(response.url().to_string());
-        let body = response.text().await.map_err(classify)?;
+        // Sent and answered, but the answer broke off: whatever it said happened.
+        let body = response.text().await.map_err(|e| match e.is_timeout() {
+            true => TransportError::Timeout,
+            false => TransportError::Network(ANSWER_CUT_OFF.into()),
+        })?;
         Ok(HttpResponse { status, headers, body, url })
     }
 }
+
+/// The failure of a request that never reached the server (nothing was processed).
+pub(crate) const NOT_SENT: &str = "connection failed";
+/// The failure of an answer that broke off (the request was processed, or may have been).
+pub(crate) const ANSWER_CUT_OFF: &str = "the answer broke off";
 
 /// A reqwest failure as the core's [`TransportError`] (never the URL: it may carry a query the log must not see).
 pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
         TransportError::Timeout
     } else {
-        let kind = if error.is_connect() { "connection failed" } else { "request failed" };
+        let kind = if error.is_connect() { NOT_SENT } else { "request failed" };
         TransportError::Network(kind.into())
     }
 }

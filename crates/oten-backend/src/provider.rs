@@ -287,13 +287,13 @@ impl Provider {
             }
         }
         {
-            let mut fetched = self.jwks_fetched.lock().unwrap_or_else(|e| e.into_inner());
+            let fetched = self.jwks_fetched.lock().unwrap_or_else(|e| e.into_inner());
             if had_keys && fetched.is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL) {
                 return Err(IdTokenError::UnknownKey);
             }
-            *fetched = Some(std::time::Instant::now());
         }
         let jwks = self.fetch_jwks().await.map_err(IdTokenError::KeysUnavailable)?;
+        *self.jwks_fetched.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
         if let Ok(mut slot) = self.jwks.write() {
             *slot = Some(jwks.clone());
         }

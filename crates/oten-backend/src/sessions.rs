@@ -40,6 +40,16 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
+/// Whether a failed refresh's answer says what happened to the refresh token: an error answer, or a request that
+/// never reached the provider. A timeout or an answer that broke off does not.
+fn outcome_known(error: &AuthError) -> bool {
+    match error {
+        AuthError::Timeout => false,
+        AuthError::Network(oten_auth_core::TransportError::Network(what)) => what == crate::http::NOT_SENT,
+        _ => true,
+    }
+}
+
 /// When a request was refused with a token: renew only if that token is still the session's current one (so
 /// many requests refused together cause one refresh).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +152,7 @@ impl AppState {
             if !tokens.is_expired(now) && *rejected == Rejected::No {
                 return Ok(tokens);
             }
-            self.db.delete_session(row_id).await?;
+            self.db.delete_locked(lock, row_id).await?;
             self.metrics.ended("interrupted", 1);
             return Err(SessionError::Ended(why.into()));
         }
@@ -168,19 +178,39 @@ impl AppState {
             RefreshOutcome::Failed(error) if error.requires_reauth() => {
                 // invalid_grant / invalid_client: the grant is over at the provider. Nothing to revoke.
                 self.metrics.refresh("ended", error.metric_label());
-                self.db.delete_session(row_id).await?;
+                self.db.delete_locked(lock, row_id).await?;
                 self.metrics.ended("refused", 1);
                 Err(SessionError::Ended(error.to_string()))
             }
             RefreshOutcome::Failed(error) => {
-                // Not processed (a 5xx, no answer): the refresh token is still the current one.
-                self.db.clear_presenting(lock, row_id, row.version).await?;
+                // An error answer, or a request that never left: not processed, the refresh token is still the
+                // current one. No answer (a timeout, an answer that broke off): the provider may have rotated it,
+                // so the mark stays and it is never presented again (the access token serves while valid).
+                if outcome_known(&error) {
+                    self.clear_mark(lock, row_id, row.version).await?;
+                }
                 self.metrics.refresh("failed", error.metric_label());
                 tracing::warn!(%error, "refresh failed; the session is kept");
                 match !tokens.is_expired(crate::now_ms()) && *rejected == Rejected::No {
                     true => Ok(tokens),
                     false => Err(SessionError::ProviderUnavailable(error)),
                 }
+            }
+        }
+    }
+
+    /// Clears the mark, trying again a few times (a mark left by a database hiccup would end a healthy session).
+    async fn clear_mark(&self, lock: &mut SessionLock, row_id: &str, version: i64) -> Result<(), SessionError> {
+        let mut attempt = 0;
+        loop {
+            match self.db.clear_presenting(lock, row_id, version).await {
+                Ok(_) => return Ok(()),
+                Err(error) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::warn!(%error, attempt, "clearing the presentation mark failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(error) => return Err(error.into()),
             }
         }
     }
@@ -234,10 +264,7 @@ impl AppState {
     /// Ends a session: removes it (under its lock: a refresh of it in any instance finishes first, and its newest
     /// tokens are the ones revoked), then revokes its tokens at the provider. `false` when there was none.
     pub async fn end_session(&self, row_id: &str, kind: &str) -> Result<bool, SessionError> {
-        let lock = self.db.lock_session(row_id).await?;
-        let deleted = self.db.delete_session(row_id).await;
-        lock.release().await;
-        let Some(row) = deleted? else { return Ok(false) };
+        let Some(row) = self.delete_in_turn(row_id).await? else { return Ok(false) };
         self.metrics.ended(kind, 1);
         if let Ok(tokens) = self.open(&row) {
             self.provider.revoke(&tokens).await;
@@ -248,13 +275,21 @@ impl AppState {
     /// Removes a session without revoking, under its lock (a refresh of it finishes first): for a session the
     /// browser replaced by signing in again, whose grant the new session shares at the provider.
     pub async fn forget_session(&self, row_id: &str) -> Result<(), SessionError> {
-        let lock = self.db.lock_session(row_id).await?;
-        let deleted = self.db.delete_session(row_id).await;
-        lock.release().await;
-        if deleted?.is_some() {
+        if self.delete_in_turn(row_id).await?.is_some() {
             self.metrics.ended("replaced", 1);
         }
         Ok(())
+    }
+
+    /// Removes a session in turn with its refreshes: the same per-session mutex, then the same lock, in the same
+    /// order as a renewal, and the delete on the lock's own connection.
+    async fn delete_in_turn(&self, row_id: &str) -> Result<Option<SessionRow>, SessionError> {
+        let flight = self.flight(row_id);
+        let _turn = flight.lock().await;
+        let mut lock = self.db.lock_session(row_id).await?;
+        let deleted = self.db.delete_locked(&mut lock, row_id).await;
+        lock.release().await;
+        Ok(deleted?)
     }
 
     /// Ends the sessions a back-channel logout names; how many there were.

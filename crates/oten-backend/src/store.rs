@@ -75,15 +75,17 @@ pub enum SessionLock {
 }
 
 impl SessionLock {
-    /// Releases the lock.
+    /// Releases the lock. The connection stays in the guard until the unlock has succeeded: if this is cancelled or
+    /// fails, the guard's drop closes the connection rather than hand it back locked.
     pub async fn release(mut self) {
         if let SessionLock::Postgres(slot) = &mut self {
-            if let Some(mut conn) = slot.take() {
-                let unlocked = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await;
-                if unlocked.is_err() {
-                    // Not sure it is unlocked: close the connection rather than hand it back locked.
-                    drop(conn.detach());
-                }
+            let unlocked = match slot.as_mut() {
+                Some(conn) => sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut **conn).await.is_ok(),
+                None => false,
+            };
+            if unlocked {
+                // Back to the pool, unlocked.
+                drop(slot.take());
             }
         }
     }
@@ -387,6 +389,17 @@ impl Database {
     /// Reads a session under its lock.
     pub async fn load_locked(&self, lock: &mut SessionLock, id: &str) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM oten_sessions WHERE id = $1");
+        under_lock!(lock, self, e => {
+            match sqlx::query(&sql).bind(id).fetch_optional(e).await? {
+                Some(row) => Ok(Some(session_row!(row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Removes a session under its lock (on the lock's own connection) and returns it.
+    pub async fn delete_locked(&self, lock: &mut SessionLock, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("DELETE FROM oten_sessions WHERE id = $1 RETURNING {SESSION_COLUMNS}");
         under_lock!(lock, self, e => {
             match sqlx::query(&sql).bind(id).fetch_optional(e).await? {
                 Some(row) => Ok(Some(session_row!(row))),

@@ -165,6 +165,9 @@ async fn bff_signs_in_proxies_with_one_refresh_and_signs_out() {
     let wrong = b.get(format!("{}/auth/logout?sid=0000", backend.origin)).send().await.unwrap();
     assert_eq!(wrong.status(), 400);
     assert_eq!(user(&b, &backend.origin).await.status(), 200, "a forged logout link ends nothing");
+    let stale = b.post(format!("{}/auth/logout?sid=0000", backend.origin)).header(CSRF_HEADER, "1").send().await;
+    assert_eq!(stale.unwrap().status(), 409, "a script ending another session than the cookie's ends nothing");
+    assert_eq!(user(&b, &backend.origin).await.status(), 200);
     let revocations = idp_stats().await["revocations"].as_i64().unwrap();
     let no_redirects = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     let cookie = backend_cookie(&jar, &backend.origin);
@@ -458,4 +461,29 @@ async fn a_presentation_whose_outcome_never_arrived_is_never_repeated() {
     assert_eq!(ended.status(), 401);
     assert_eq!(ended.json::<Value>().await.unwrap()["error"], "session_ended");
     assert_eq!(refreshes(&idp_stats().await), refreshes(&before), "the refresh token was not presented again");
+}
+
+#[tokio::test]
+#[ignore = "needs the dev stack (ACCESS_TOKEN_TTL=3 TEST_ROUTES=1); scripts/test runs it"]
+async fn a_refresh_without_an_answer_is_never_presented_again() {
+    let _serial = SERIAL.lock().await;
+    let reset = reqwest::Client::new().post(format!("{IDP}/test/clients/bff-dev/reset")).send().await.unwrap();
+    assert_eq!(reset.status(), 200);
+    let backend = backend_with("bff", 9100, serde_json::json!({ "request_timeout_ms": 1000 })).await;
+    let b = browser();
+    sign_in(&b, &backend.origin, "alice", "/").await;
+    let profile = || b.get(format!("{}/api/user/profile", backend.origin)).header(CSRF_HEADER, "1").send();
+
+    // The token endpoint does not answer: whether the provider rotated the refresh token is unknown.
+    wait_for_expiry(&b, &backend.origin).await;
+    queue_fault("timeout").await;
+    let silent = profile().await.unwrap();
+    assert_eq!(silent.status(), 503, "the request fails; the session is kept for now");
+    // The next renewal would present the same refresh token: it ends the session instead (sign in again).
+    let ended = profile().await.unwrap();
+    assert_eq!(ended.status(), 401);
+    assert_eq!(ended.json::<Value>().await.unwrap()["error"], "session_ended");
+    let stats: Value = reqwest::get(format!("{IDP}/test/clients/bff-dev/stats")).await.unwrap().json().await.unwrap();
+    assert_eq!(stats["faults_applied"], 1, "{stats}");
+    assert_eq!(stats["token_requests"]["refresh_token"], 0, "not presented again after the silent attempt: {stats}");
 }

@@ -109,8 +109,10 @@ fn stays_under_api(path: &str) -> bool {
         && !lower.contains("%5c")
         && !lower.contains("%2f")
         && lower.split('/').all(|segment| {
-            let decoded = segment.replace("%2e", ".");
-            decoded != "." && decoded != ".."
+            // `..;x` is `..` to some servers (path parameters): the part before `;` decides.
+            let decoded = segment.replace("%2e", ".").replace("%3b", ";");
+            let name = decoded.split(';').next().unwrap_or_default();
+            name != "." && name != ".."
         })
 }
 

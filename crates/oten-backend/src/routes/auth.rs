@@ -32,7 +32,7 @@ fn pending_id(state: &str) -> String {
 /// Starts a sign-in: keeps the attempt (sealed, by the hash of its state, with the hash of a login cookie that ties
 /// it to this browser) and sends the browser to the provider. A session the browser holds is left alone: a link from
 /// another site must not sign anyone out (the app ends its session by `POST /auth/logout` before it signs in again).
-pub async fn login(State(app): State<Arc<AppState>>, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let secure = app.settings.secure_cookies();
     let return_to = sanitize_return_path(q.return_to.as_deref().unwrap_or("/"));
     let prompt = q.prompt.filter(|p| ["login", "consent", "select_account"].contains(&p.as_str()));
@@ -53,8 +53,9 @@ pub async fn login(State(app): State<Arc<AppState>>, Query(q): Query<LoginQuery>
         }
     };
     let id = pending_id(pending.state.expose());
-    // The attempt is bound to this browser: the callback must come with the login cookie (login CSRF).
-    let browser = cookie::new_session_id();
+    // The attempt is bound to this browser: the callback must come with the login cookie (login CSRF). One value per
+    // browser, kept across attempts: two tabs signing in at once each finish their own.
+    let browser = cookie::read_login(&headers, secure).unwrap_or_else(cookie::new_session_id);
     let record = serde_json::json!({ "pending": pending.to_json(), "browser": cookie::row_id(&browser) });
     let stored = app
         .keys
@@ -122,8 +123,8 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
     }
     app.metrics.sign_in("ok");
     let mut response = no_store(Redirect::to(&return_to).into_response());
+    // The login cookie stays until it expires (10 minutes): another tab's sign-in may still need it.
     session_cookie(&mut response, &cookie::set(&value, secure, app.settings.session_max_age_secs));
-    session_cookie(&mut response, &cookie::clear_login(secure));
     response
 }
 
@@ -172,13 +173,25 @@ pub async fn logout(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(
     end_and_redirect(&app, &value).await
 }
 
-/// `POST /auth/logout` from script (with the anti-CSRF header): the same, answering where to go next as JSON.
-pub async fn logout_post(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// `POST /auth/logout` from script (with the anti-CSRF header): the same, answering where to go next as JSON. With
+/// `?sid=…` (the logout id the app learnt from `/auth/user`) it ends only that session: a cookie that names another
+/// one by now (signed in again in another tab) is left alone (409).
+pub async fn logout_post(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<LogoutQuery>,
+) -> Response {
     if let Some(refused) = csrf_refusal(&headers) {
         return refused;
     }
     let secure = app.settings.secure_cookies();
-    let target = match cookie::read(&headers, secure) {
+    let held = cookie::read(&headers, secure);
+    if let (Some(sid), Some(value)) = (&q.sid, &held) {
+        if *sid != cookie::logout_id(value) {
+            return json_error(StatusCode::CONFLICT, "other_session", "the browser holds another session by now");
+        }
+    }
+    let target = match held {
         Some(value) => {
             let _ = app.end_session(&cookie::row_id(&value), "logout").await;
             app.provider.end_session_url().unwrap_or_else(|| app.settings.post_logout_redirect_uri())
