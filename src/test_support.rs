@@ -1,8 +1,9 @@
-//! What the component tests share: an element to mount into, and a bounded wait for text to appear.
+//! What the component tests share: an element to mount into, and the kit's bounded wait for text to appear.
 
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use oten_auth::core::{id_token::IdTokenClaims, HttpRequest, HttpResponse};
+pub use oten_auth::testing::text_eventually;
 use oten_auth::testing::{provide_mock_auth_with, MockAuth};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -53,18 +54,6 @@ pub fn container() -> web_sys::HtmlElement {
     let element: web_sys::HtmlElement = document.create_element("div").unwrap().dyn_into().unwrap();
     document.body().unwrap().append_child(&element).unwrap();
     element
-}
-
-/// Waits (at most a second) until `element`'s text contains `needle`, and returns the text.
-pub async fn text_eventually(element: &web_sys::HtmlElement, needle: &str) -> String {
-    for _ in 0..200 {
-        let text = element.text_content().unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        gloo_timers::future::TimeoutFuture::new(5).await;
-    }
-    panic!("{needle:?} never appeared; the page shows {:?}", element.text_content());
 }
 
 /// Starts the executor Leptos' tasks run on (a mounted app starts it itself).

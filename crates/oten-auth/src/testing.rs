@@ -236,3 +236,20 @@ impl MockAuth {
         &self.auth
     }
 }
+
+/// Waits (at most about a second) until `element`'s text contains `needle`, and returns the text: pages over a mock
+/// session render in a few ticks, and a test should neither sleep nor poll without end.
+///
+/// # Panics
+///
+/// When the text never appears, with what the element shows instead.
+pub async fn text_eventually(element: &web_sys::HtmlElement, needle: &str) -> String {
+    for _ in 0..200 {
+        let text = element.text_content().unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    panic!("{needle:?} never appeared; the page shows {:?}", element.text_content());
+}

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::Router;
 use oten_auth::core::id_token::IdTokenClaims;
 use oten_auth::core::{ApiError, HttpResponse};
-use oten_auth::testing::{provide_mock_auth, provide_mock_auth_with, provide_mock_signed_out, MOCK_ACCESS_TOKEN};
+use oten_auth::testing::{
+    provide_mock_auth, provide_mock_auth_with, provide_mock_signed_out, text_eventually, MOCK_ACCESS_TOKEN,
+};
 use oten_auth::{use_auth, use_user, AuthStatus, RequireAuth};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -26,18 +28,6 @@ fn container() -> web_sys::HtmlElement {
     let element: web_sys::HtmlElement = document.create_element("div").unwrap().dyn_into().unwrap();
     document.body().unwrap().append_child(&element).unwrap();
     element
-}
-
-/// Waits (bounded) until `element`'s text contains `needle`.
-async fn text_eventually(element: &web_sys::HtmlElement, needle: &str) -> String {
-    for _ in 0..200 {
-        let text = element.text_content().unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        gloo_timers::future::TimeoutFuture::new(5).await;
-    }
-    panic!("{needle:?} never appeared; the page shows {:?}", element.text_content());
 }
 
 #[wasm_bindgen_test]

@@ -205,35 +205,21 @@ impl Database {
         Ok(())
     }
 
-    /// The columns of a table as `(name, type)` pairs in a portable spelling, to check that both databases hold the
+    /// The columns of a table as `(name, type)` pairs (lower case, sorted), to check that both databases hold the
     /// same schema.
     pub async fn columns(&self, table: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out: Vec<(String, String)> = match self {
-            Database::Sqlite(pool) => sqlx::query("SELECT name, type FROM pragma_table_info($1)")
-                .bind(table)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get::<String, _>("name")?, r.try_get::<String, _>("type")?.to_lowercase())))
-                .collect::<Result<_, sqlx::Error>>()?,
-            Database::Postgres(pool) => sqlx::query(
-                "SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns \
-                 WHERE table_name = $1 AND table_schema = current_schema()",
-            )
+        const SQLITE: &str = "SELECT name, type FROM pragma_table_info($1)";
+        const POSTGRES: &str =
+            "SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns \
+                                WHERE table_name = $1 AND table_schema = current_schema()";
+        let sql = if matches!(self, Database::Sqlite(_)) { SQLITE } else { POSTGRES };
+        let mut out: Vec<(String, String)> = on_pool!(self, pool => sqlx::query(sql)
             .bind(table)
             .fetch_all(pool)
             .await?
             .iter()
             .map(|r| Ok((r.try_get::<String, _>("name")?, r.try_get::<String, _>("type")?.to_lowercase())))
-            .collect::<Result<_, sqlx::Error>>()?,
-        };
-        for (_, ty) in &mut out {
-            *ty = match ty.as_str() {
-                "bigint" => "bigint".into(),
-                "text" => "text".into(),
-                other => other.to_owned(),
-            };
-        }
+            .collect::<Result<_, sqlx::Error>>()?);
         out.sort();
         Ok(out)
     }
