@@ -96,6 +96,65 @@ fn expiry_boundary_decides_the_refresh() {
     assert_eq!(r.transport.request_count(), 1, "at the buffer: one refresh");
 }
 
+/// The synchronous fast path hands out exactly what the async lookup would hand out at once, and nothing else:
+/// at every instant of a token's life (fresh, due, in a backoff, expired, past the maximum age, without a refresh
+/// token, signed out), `fresh_access_token` is `Some` only when `get_valid_access_token` returns that same token
+/// without sending a request — and it never sends one itself.
+#[test]
+fn the_fast_path_agrees_with_the_lookup_at_every_instant() {
+    let lifetime_ms = 600_000;
+    let instants = [0, 1, 299_999, 300_000, 300_001, 599_999, 600_000, 600_001, 3_600_000];
+    for refresh in [Some("r1"), None] {
+        for at in instants {
+            for backoff in [false, true] {
+                let r = rig(FakeTransport::default());
+                assert!(r.manager.fresh_access_token().is_none(), "signed out");
+                r.manager.sign_in(tokens("a1", refresh, lifetime_ms / 1000, T0)).unwrap();
+                if backoff {
+                    r.clock.set(T0 + 300_000);
+                    r.transport.push(Ok(HttpResponse::new(503, "").with_header("Retry-After", "3600")));
+                    let _ = get(&r);
+                }
+                let sent = r.transport.request_count();
+                r.clock.set(T0 + at);
+                let fast = r.manager.fresh_access_token().map(|t| t.expose().to_owned());
+                assert_eq!(r.transport.request_count(), sent, "the fast path sends nothing");
+                r.transport.push(ok_answer("a2", Some("r2"), 600));
+                let slow = get(&r).ok();
+                let served_at_once = r.transport.request_count() == sent;
+                let case = format!("refresh token {refresh:?}, at +{at} ms, backoff {backoff}");
+                match &fast {
+                    Some(token) => {
+                        assert!(served_at_once, "{case}: the fast path answered, the lookup sent a request");
+                        assert_eq!(slow.as_deref(), Some(token.as_str()), "{case}");
+                    }
+                    None => assert!(
+                        !served_at_once || slow.is_none(),
+                        "{case}: the lookup answered {slow:?} at once, the fast path gave nothing"
+                    ),
+                }
+                if at < 300_000 {
+                    assert_eq!(fast.as_deref(), Some("a1"), "{case}: a fresh token is served at once");
+                }
+                if at >= lifetime_ms {
+                    assert_eq!(fast, None, "{case}: never an expired token");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_fast_path_ends_with_the_maximum_session_age() {
+    let r = rig(FakeTransport::default());
+    let config = ManagerConfig::new(ENDPOINT, "spa-dev").with_max_session_age_secs(60);
+    let manager = TokenManager::new(config, r.clock.clone(), r.store.clone(), r.transport.clone(), Metrics::default());
+    manager.sign_in(tokens("a1", Some("r1"), 3600, T0)).unwrap();
+    assert_eq!(manager.fresh_access_token().map(|t| t.expose().to_owned()).as_deref(), Some("a1"));
+    r.clock.set(T0 + 60_000);
+    assert!(manager.fresh_access_token().is_none(), "past the maximum age: nothing, though the token is valid");
+}
+
 #[test]
 fn refresh_request_is_a_form_post_with_the_refresh_token() {
     let r = rig(FakeTransport::default());

@@ -424,8 +424,7 @@ impl TokenManager {
             let config = &self.inner.config;
             let mut serve = None;
             if !tokens.is_past_max_age(now, config.max_session_age_ms) && !tokens.is_expired(now) {
-                let due = config.policy.needs_refresh(tokens, now);
-                if !due || !self.renewable(tokens) || st.stuck || now < st.retry_at {
+                if self.needs_nothing(&st, tokens, now) {
                     return Ok(tokens.access_token.clone());
                 }
                 // Due but still comfortably valid: with a runtime to finish the refresh in the background, callers
@@ -448,6 +447,59 @@ impl TokenManager {
             Err(e) if e.is_retryable() => self.still_valid(generation).ok_or(e),
             other => other,
         }
+    }
+
+    /// The access token at once, when [`get_valid_access_token`](Self::get_valid_access_token) would return it
+    /// without waiting or starting anything: signed in, not expired, within the maximum session age, and not due
+    /// for a refresh (or due but not renewable now: no refresh token, a backoff, a stuck session). Otherwise `None`:
+    /// the caller then awaits `get_valid_access_token`, which refreshes. No future, no promise: the hot path of code
+    /// that builds requests synchronously, and of JavaScript calling into the wasm.
+    ///
+    /// ```
+    /// use oten_auth_core::testing::{FakeClock, FakeTransport};
+    /// use oten_auth_core::{ManagerConfig, MemoryStore, Metrics, TokenManager, TokenSet};
+    /// use std::rc::Rc;
+    /// let clock = Rc::new(FakeClock::new(0));
+    /// let config = ManagerConfig::new("https://idp.test/token", "spa");
+    /// let manager = TokenManager::new(config, clock.clone(), Rc::new(MemoryStore::default()),
+    ///     Rc::new(FakeTransport::default()), Metrics::default());
+    /// assert!(manager.fresh_access_token().is_none()); // not signed in
+    /// let tokens = r#"{"access_token":"a","refresh_token":"r","expires_in":600}"#;
+    /// manager.sign_in(TokenSet::parse_token_response(tokens, 0, None).unwrap()).unwrap();
+    /// assert_eq!(manager.fresh_access_token().unwrap().expose(), "a");
+    /// clock.set(300_000); // due (half its lifetime): the caller awaits the refresh instead
+    /// assert!(manager.fresh_access_token().is_none());
+    /// ```
+    pub fn fresh_access_token(&self) -> Option<AccessToken> {
+        self.with_fresh_access_token(AccessToken::clone)
+    }
+
+    /// [`fresh_access_token`](Self::fresh_access_token) without a copy: `f` sees the token when it is fresh, and its
+    /// result is returned (`None` when there is no fresh token; then `f` is not called). `f` must not call back into
+    /// the manager.
+    ///
+    /// ```
+    /// # use oten_auth_core::testing::{FakeClock, FakeTransport};
+    /// # use oten_auth_core::{ManagerConfig, MemoryStore, Metrics, TokenManager, TokenSet};
+    /// # use std::rc::Rc;
+    /// # let manager = TokenManager::new(ManagerConfig::new("https://idp.test/token", "spa"), Rc::new(FakeClock::new(0)),
+    /// #     Rc::new(MemoryStore::default()), Rc::new(FakeTransport::default()), Metrics::default());
+    /// # let tokens = r#"{"access_token":"abc","expires_in":600}"#;
+    /// # manager.sign_in(TokenSet::parse_token_response(tokens, 0, None).unwrap()).unwrap();
+    /// assert_eq!(manager.with_fresh_access_token(|t| t.expose().len()), Some(3));
+    /// ```
+    pub fn with_fresh_access_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Option<R> {
+        let now = self.now();
+        self.ensure_loaded();
+        let st = self.inner.state.borrow();
+        let tokens = st.tokens.as_ref()?;
+        let alive = !tokens.is_past_max_age(now, self.inner.config.max_session_age_ms) && !tokens.is_expired(now);
+        (alive && self.needs_nothing(&st, tokens, now)).then(|| f(&tokens.access_token))
+    }
+
+    /// Whether a live token is to be handed out as it is: not due, or due but not renewable now.
+    fn needs_nothing(&self, st: &State, tokens: &TokenSet, now: i64) -> bool {
+        !self.inner.config.policy.needs_refresh(tokens, now) || !self.renewable(tokens) || st.stuck || now < st.retry_at
     }
 
     /// Refreshes now, joining the pending refresh if there is one. During a backoff after failures it sends
