@@ -1,12 +1,15 @@
 // A tiny static server for the built app (dist/) on 127.0.0.1:8080, used by the end-to-end tests.
 // Unknown paths without a file extension fall back to index.html (SPA deep links).
+// With --compress, text and wasm files are sent brotli (-q 11) or gzip (-9) compressed when the browser accepts it,
+// as a deployment would (scripts/bench's cold load); compressed bodies are kept in memory per file version.
 //
-//   node dev/static.mjs [root=dist] [port=8080]
+//   node dev/static.mjs [root=dist] [port=8080] [--compress]
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 import { listen } from './http.mjs';
 
@@ -27,8 +30,33 @@ const MIME = {
   '.woff2': 'font/woff2',
 };
 
-const root = resolve(process.argv[2] ?? 'dist');
-const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
+const args = process.argv.slice(2);
+const compress = args.includes('--compress');
+const [rootArg, portArg] = args.filter((a) => a !== '--compress');
+const root = resolve(rootArg ?? 'dist');
+const port = Number(portArg ?? process.env.PORT ?? 8080);
+
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', '.map', '.svg', '.txt', '.webmanifest']);
+/** "path\0encoding\0mtime\0size" → compressed body. */
+const compressed = new Map();
+
+/** The encoding to send `path` with (br, gzip) given the request's Accept-Encoding, or undefined. */
+const encodingFor = (req, path) => {
+  if (!compress || !COMPRESSIBLE.has(extname(path).toLowerCase())) return undefined;
+  const accepted = String(req.headers['accept-encoding'] ?? '').split(',').map((e) => e.trim().split(';')[0]);
+  return ['br', 'gzip'].find((e) => accepted.includes(e));
+};
+
+const compressedBody = async (path, info, encoding) => {
+  const key = `${path}\0${encoding}\0${info.mtimeMs}\0${info.size}`;
+  if (!compressed.has(key)) {
+    const raw = await readFile(path);
+    compressed.set(key, encoding === 'br'
+      ? brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } })
+      : gzipSync(raw, { level: 9 }));
+  }
+  return compressed.get(key);
+};
 
 const fileAt = async (path) => {
   try {
@@ -39,15 +67,19 @@ const fileAt = async (path) => {
   }
 };
 
-const send = (req, res, status, path, size) => {
+const send = async (req, res, status, path, info) => {
+  const encoding = encodingFor(req, path);
+  const body = encoding ? await compressedBody(path, info, encoding) : undefined;
   res.writeHead(status, {
     'Content-Type': MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': size,
+    'Content-Length': body ? body.length : info.size,
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
+    ...(encoding ? { 'Content-Encoding': encoding, Vary: 'Accept-Encoding' } : {}),
   });
   if (req.method === 'HEAD') return res.end();
+  if (body) return res.end(body);
   return createReadStream(path).pipe(res);
 };
 
@@ -70,14 +102,14 @@ const server = createServer(async (req, res) => {
   }
   const file = await fileAt(path) ?? await fileAt(join(path, 'index.html'));
   if (file) {
-    send(req, res, 200, (await fileAt(path)) ? path : join(path, 'index.html'), file.size);
+    await send(req, res, 200, (await fileAt(path)) ? path : join(path, 'index.html'), file);
     return;
   }
   if (extname(pathname) === '') {
     const index = join(root, 'index.html');
     const info = await fileAt(index);
     if (info) {
-      send(req, res, 200, index, info.size);
+      await send(req, res, 200, index, info);
       return;
     }
   }
@@ -85,7 +117,7 @@ const server = createServer(async (req, res) => {
 });
 
 await listen(server, '127.0.0.1', port);
-console.log(`[static] serving ${root} on http://127.0.0.1:${port}`);
+console.log(`[static] serving ${root} on http://127.0.0.1:${port}${compress ? ' (brotli/gzip)' : ''}`);
 const stop = () => { server.close(); server.closeAllConnections(); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
