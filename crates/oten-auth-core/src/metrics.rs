@@ -99,14 +99,24 @@ impl MetricsSnapshot {
     }
 }
 
+/// The counters, in vectors kept sorted by key: a few entries each, and in wasm a fraction of the code that ordered
+/// maps and their sorting bring in.
 #[derive(Default)]
 struct Counters {
     refresh_success: u64,
-    refresh_failure: BTreeMap<&'static str, u64>,
-    usage: BTreeMap<(String, u16), u64>,
-    labels: std::collections::BTreeSet<String>,
+    refresh_failure: Vec<(&'static str, u64)>,
+    usage: Vec<((String, u16), u64)>,
+    labels: Vec<String>,
     expirations: u64,
     adopted: u64,
+}
+
+/// Adds one to the count of `key` in a vector sorted by key, inserting it in order when new.
+fn bump<K: Ord>(counts: &mut Vec<(K, u64)>, key: K) {
+    match counts.binary_search_by(|(k, _)| k.cmp(&key)) {
+        Ok(i) => counts[i].1 += 1,
+        Err(i) => counts.insert(i, (key, 1)),
+    }
 }
 
 /// The metrics of one session manager: cheap to clone (shared), no global state.
@@ -128,15 +138,17 @@ impl Metrics {
             let mut c = self.counters.borrow_mut();
             match &event {
                 MetricEvent::RefreshSucceeded => c.refresh_success += 1,
-                MetricEvent::RefreshFailed { reason } => *c.refresh_failure.entry(reason).or_default() += 1,
+                MetricEvent::RefreshFailed { reason } => bump(&mut c.refresh_failure, *reason),
                 MetricEvent::TokenUsed { endpoint, status } => {
-                    let label = if c.labels.contains(endpoint) || c.labels.len() < MAX_ENDPOINT_LABELS {
-                        c.labels.insert(endpoint.clone());
-                        endpoint.clone()
-                    } else {
-                        "other".to_owned()
+                    let label = match c.labels.binary_search(endpoint) {
+                        Ok(_) => endpoint.clone(),
+                        Err(i) if c.labels.len() < MAX_ENDPOINT_LABELS => {
+                            c.labels.insert(i, endpoint.clone());
+                            endpoint.clone()
+                        }
+                        Err(_) => "other".to_owned(),
                     };
-                    *c.usage.entry((label, *status)).or_default() += 1;
+                    bump(&mut c.usage, (label, *status));
                 }
                 MetricEvent::TokenExpired => c.expirations += 1,
                 MetricEvent::TokensAdopted => c.adopted += 1,
@@ -153,7 +165,14 @@ impl Metrics {
         let c = self.counters.borrow();
         MetricsSnapshot {
             refresh_success: c.refresh_success,
-            refresh_failure: c.refresh_failure.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            refresh_failure: {
+                // Inserted one by one: collecting into a map would sort what is already sorted.
+                let mut map = BTreeMap::new();
+                for (reason, count) in &c.refresh_failure {
+                    map.insert((*reason).to_owned(), *count);
+                }
+                map
+            },
             usage: c
                 .usage
                 .iter()
