@@ -108,7 +108,7 @@ impl TokenManager {
             return;
         }
         // The newest sign-in first, and of each lineage its newest rotation.
-        offers.sort_by_key(|o| std::cmp::Reverse((o.signed_in_at, o.seq)));
+        newest_first(&mut offers);
         offers.dedup_by(|later, kept| later.lineage == kept.lineage);
         let lock_timeout = i64::from(self.inner.config.lock_timeout_ms);
         for offer in offers {
@@ -240,6 +240,60 @@ impl TokenManager {
         match &self.inner.runtime {
             Some(runtime) => runtime.sleep(ms),
             None => futures::future::ready(()).boxed_local(),
+        }
+    }
+}
+
+/// Orders sibling offers newest sign-in first, and within a sign-in newest rotation first, keeping the order of equal
+/// offers (a stable insertion sort: a handful of offers, and no standard-library sort in the wasm for it).
+fn newest_first(offers: &mut [TokenSet]) {
+    for i in 1..offers.len() {
+        let mut j = i;
+        while j > 0 && (offers[j].signed_in_at, offers[j].seq) > (offers[j - 1].signed_in_at, offers[j - 1].seq) {
+            offers.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_first;
+    use crate::token_set::TokenSet;
+
+    fn offer(lineage: &str, signed_in_at: i64, seq: u64) -> TokenSet {
+        let mut t = TokenSet::parse_token_response(r#"{"access_token":"a","expires_in":60}"#, 0, None).unwrap();
+        (t.lineage, t.signed_in_at, t.seq) = (lineage.to_owned(), signed_in_at, seq);
+        t
+    }
+
+    /// The same order as the standard library's stable sort on `Reverse((signed_in_at, seq))`, for every
+    /// arrangement of a set with ties.
+    #[test]
+    fn newest_first_matches_a_stable_sort_on_every_permutation() {
+        let base = [offer("a", 1, 1), offer("a", 1, 2), offer("b", 2, 1), offer("c", 1, 2), offer("d", 2, 1)];
+        let mut indexes: Vec<usize> = (0..base.len()).collect();
+        let mut checked = 0;
+        permute(&mut indexes, 0, &mut |order| {
+            let mut ours: Vec<TokenSet> = order.iter().map(|&i| base[i].clone()).collect();
+            let mut std_sorted = ours.clone();
+            std_sorted.sort_by_key(|o| std::cmp::Reverse((o.signed_in_at, o.seq)));
+            newest_first(&mut ours);
+            let key = |v: &[TokenSet]| v.iter().map(|t| (t.lineage.clone(), t.signed_in_at, t.seq)).collect::<Vec<_>>();
+            assert_eq!(key(&ours), key(&std_sorted), "from {order:?}");
+            checked += 1;
+        });
+        assert_eq!(checked, 120);
+    }
+
+    fn permute(v: &mut Vec<usize>, k: usize, f: &mut impl FnMut(&[usize])) {
+        if k == v.len() {
+            return f(v);
+        }
+        for i in k..v.len() {
+            v.swap(k, i);
+            permute(v, k + 1, f);
+            v.swap(k, i);
         }
     }
 }
