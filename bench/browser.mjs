@@ -182,7 +182,7 @@ const perCall = async (browser) => {
 const storms = async (browser) => {
   const runs = Math.max(3, Math.ceil(RUNS / 2));
   log(`refresh storms: ${STORM} concurrent callers, ${runs} runs each (a fresh grant per run)`);
-  const expired = []; const unauthorized = []; const roundTrips = []; const peer = [];
+  const expired = []; const unauthorized = []; const roundTrips = []; const peer = []; const valid = [];
   for (let run = 0; run < runs; run += 1) {
     const clientId = await leaseClient({ access_token_ttl: 3600 });
     const { context, page } = await harness(browser, clientId);
@@ -192,6 +192,9 @@ const storms = async (browser) => {
     let before = await refreshCounts(clientId);
     const e = JSON.parse(await page.evaluate((n) => window.wasmBindings.storm_expired(n), STORM));
     expired.push({ ...e, ...delta(await refreshCounts(clientId), before) });
+
+    // The same 1,000 API requests with a valid token: what the 401 storm costs on top.
+    valid.push(JSON.parse(await page.evaluate(([n, url]) => window.wasmBindings.storm_api(n, url), [STORM, `${API}/api/user/profile`])).ms);
 
     // The API refuses the current access token (revoked at the IdP), and accepts the refreshed one.
     await page.evaluate(async ([revoke, clientId]) => {
@@ -224,6 +227,7 @@ const storms = async (browser) => {
     storm_expired_token_posts: worst(expired, 'presented'),
     storm_expired_token_posts_min: least(expired, 'presented'),
     storm_expired_failed_calls: worst(expired, 'failed'),
+    api_1000_valid_token_ms: summary(valid),
     storm_401_ms: summary(unauthorized.map((r) => r.ms)),
     storm_401_token_posts: worst(unauthorized, 'presented'),
     storm_401_token_posts_min: least(unauthorized, 'presented'),

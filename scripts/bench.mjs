@@ -35,6 +35,9 @@ const sizes = () => {
   const app = distSizes(join(repo, 'dist'));
   const minimal = distSizes(join(target, 'minimal-dist'));
   const baseline = distSizes(join(target, 'baseline-dist'));
+  const unstableFile = join(target, 'unstable.json');
+  const unstable = existsSync(unstableFile) ? JSON.parse(readFileSync(unstableFile, 'utf8')).unstable_flags_wasm : undefined;
+  const wasmOf = (sizes) => Object.entries(sizes.files).find(([f]) => f.endsWith('.wasm'))[1];
   const figures = {
     ...app,
     goal_total_gzip_bytes: 80_000,
@@ -47,6 +50,10 @@ const sizes = () => {
     minimal_without_auth_total_brotli_bytes: baseline.dist_total_brotli_bytes,
     library_gzip_bytes: minimal.dist_total_gzip_bytes - baseline.dist_total_gzip_bytes,
     library_brotli_bytes: minimal.dist_total_brotli_bytes - baseline.dist_total_brotli_bytes,
+    ...(unstable ? {
+      unstable_flags_total_gzip_bytes: app.dist_total_gzip_bytes - wasmOf(app).gzip + unstable.gzip,
+      unstable_flags_total_brotli_bytes: app.dist_total_brotli_bytes - wasmOf(app).brotli + unstable.brotli,
+    } : {}),
     peers: {
       'oidc-client-ts': peer('oidc-client-ts', 'oidc-client-ts'),
       'auth0-spa-js': peer('auth0-spa-js', '@auth0/auth0-spa-js'),
@@ -63,6 +70,16 @@ const timing = (s, digits = 0) => (s ? `${s.median.toFixed(digits)} (${s.min.toF
 const timed = (name, s, unit, digits) => console.log(`  ${name.padEnd(58)}${timing(s, digits).padStart(24)} ${unit}`);
 const count = (name, v, note = '') => console.log(`  ${name.padEnd(58)}${pad(v, 24)} ${note}`);
 
+/**
+ * latest.json keeps every timing K as plain numbers: K and K_median (the median), K_min, K_max and K_runs, so
+ * `lookup_ns_median` or `cold_load_ms` read directly.
+ */
+const flatten = (figures) => Object.fromEntries(Object.entries(figures).flatMap(([key, value]) => {
+  if (value === null || typeof value !== 'object' || !('median' in value)) return [[key, value]];
+  return [[key, value.median], [`${key}_median`, value.median], [`${key}_min`, value.min], [`${key}_max`, value.max],
+    [`${key}_runs`, value.runs]];
+}));
+
 const table = () => {
   const s = JSON.parse(readFileSync(join(target, 'sizes.json'), 'utf8'));
   const browserFile = join(target, 'browser.json');
@@ -71,7 +88,7 @@ const table = () => {
     measured_at: new Date().toISOString(),
     machine: `${process.platform} ${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
     ...s,
-    ...b,
+    ...flatten(b),
   };
   writeFileSync(join(target, 'latest.json'), `${JSON.stringify(figures, null, 2)}\n`);
 
@@ -80,6 +97,9 @@ const table = () => {
   row('size, bytes', 'raw', 'gzip -9', 'brotli 11');
   for (const [f, v] of Object.entries(s.files)) row(f, v.raw, v.gzip, v.brotli);
   row('app, first visit (dist_total_*)', s.dist_total_raw_bytes, s.dist_total_gzip_bytes, s.dist_total_brotli_bytes);
+  if (s.unstable_flags_total_gzip_bytes) {
+    row('app with -Zlocation-detail=none -Zfmt-debug=none', '', s.unstable_flags_total_gzip_bytes, s.unstable_flags_total_brotli_bytes);
+  }
   row('goal', '', s.goal_total_gzip_bytes, s.goal_total_brotli_bytes);
   row("Oten's React + oidc-client-ts sample, total", '', s.oten_react_sample_total_gzip_bytes, s.oten_react_sample_total_brotli_bytes);
   row('examples/minimal, first visit', '', s.minimal_total_gzip_bytes, s.minimal_total_brotli_bytes);
@@ -103,6 +123,7 @@ const table = () => {
   timed('one refresh round trip', b.refresh_round_trip_ms, 'ms', 1);
   timed('storm: 1,000 callers, expired token', b.storm_expired_ms, 'ms', 1);
   count('  refresh tokens presented (storm_expired_token_posts)', b.storm_expired_token_posts, 'most in a run (target 1)');
+  timed('1,000 API requests with a valid token (for comparison)', b.api_1000_valid_token_ms, 'ms', 1);
   timed('storm: 1,000 API requests answered 401', b.storm_401_ms, 'ms', 1);
   count('  refresh tokens presented (storm_401_token_posts)', b.storm_401_token_posts, 'most in a run (target 1)');
   count('  refresh tokens reused (storm_reused_refresh_tokens)', b.storm_reused_refresh_tokens, '(target 0)');
