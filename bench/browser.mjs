@@ -18,7 +18,7 @@
 // Prints progress and writes target/bench/browser.json (scripts/bench.mjs prints the table).
 //   Usage: node bench/browser.mjs REPO   (BENCH_RUNS, default 7; BENCH_REFRESH_WINDOW_S, default 120; BENCH_ONLY)
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -127,8 +127,9 @@ const peerPage = async (browser, clientId, { automaticSilentRenew = false } = {}
   return { context, page };
 };
 
-// performance.now() has a 100 µs grain in a page that is not cross-origin isolated: each run times BATCHES batches
-// of calls (10 × 10,000 sequential, 10 × 1,000 concurrent) and divides, so the grain stays under 1% of a run.
+// Each run times its calls in one window: BATCHES × 10,000 sequential or BATCHES rounds of 1,000 concurrent. The site
+// is served cross-origin isolated (dev/static.mjs --isolate), where performance.now() has a 5 µs grain (100 µs
+// otherwise); `timer_isolated` records which.
 const BATCHES = 10;
 
 /** ns per call: BATCHES × `count` calls of `expr` (a promise or a value), each awaited before the next. */
@@ -139,7 +140,7 @@ const jsLoopNs = (page, expr, count) => page.evaluate(async ([expr, count, batch
   return ((performance.now() - start) * 1e6) / (count * batches);
 }, [expr, count, BATCHES]);
 
-/** ns per call: BATCHES × `count` calls of `expr` started at once and awaited together. */
+/** ns per call: BATCHES rounds of `count` calls of `expr` started at once and awaited together. */
 const jsConcurrentNs = (page, expr, count) => page.evaluate(async ([expr, count, batches]) => {
   const call = new Function(`return ${expr}`);
   const start = performance.now();
@@ -147,20 +148,15 @@ const jsConcurrentNs = (page, expr, count) => page.evaluate(async ([expr, count,
   return ((performance.now() - start) * 1e6) / (count * batches);
 }, [expr, count, BATCHES]);
 
-/** ns per call inside the wasm: BATCHES calls of the harness's `fn`(count), each timing `count` lookups. */
-const wasmNs = (page, fn, count) => page.evaluate(async ([fn, count, batches]) => {
-  let ms = 0;
-  for (let b = 0; b < batches; b += 1) ms += await window.wasmBindings[fn](count);
-  return (ms * 1e6) / (count * batches);
-}, [fn, count, BATCHES]);
-
 const perCall = async (browser) => {
   log(`per-call cost: ${BATCHES} × ${SEQUENTIAL} sequential and ${BATCHES} × ${CONCURRENT} concurrent lookups, ${RUNS} runs each`);
   const ours = await harness(browser, await leaseClient({ access_token_ttl: 3600 }));
-  const inside = await repeated(() => wasmNs(ours.page, 'lookup_loop', SEQUENTIAL));
-  const insideConcurrent = await repeated(() => wasmNs(ours.page, 'lookup_concurrent', CONCURRENT));
+  const isolated = await ours.page.evaluate(() => self.crossOriginIsolated);
+  const inside = await repeated(async () => ((await ours.page.evaluate((n) => window.wasmBindings.lookup_loop(n), SEQUENTIAL * BATCHES)) * 1e6) / (SEQUENTIAL * BATCHES));
+  const insideConcurrent = await repeated(async () => ((await ours.page.evaluate(([n, b]) => window.wasmBindings.lookup_concurrent(n, b), [CONCURRENT, BATCHES])) * 1e6) / (CONCURRENT * BATCHES));
   const js = await repeated(() => jsLoopNs(ours.page, 'window.wasmBindings.access_token()', SEQUENTIAL));
   const jsConcurrent = await repeated(() => jsConcurrentNs(ours.page, 'window.wasmBindings.access_token()', CONCURRENT));
+  const jsUncached = await repeated(() => jsLoopNs(ours.page, 'window.wasmBindings.access_token_uncached()', SEQUENTIAL));
   const jsAsync = await repeated(() => jsLoopNs(ours.page, 'window.wasmBindings.access_token_async()', SEQUENTIAL));
   await ours.context.close();
   const peer = await peerPage(browser, await leaseClient({ access_token_ttl: 3600 }));
@@ -168,10 +164,12 @@ const perCall = async (browser) => {
   const getUserConcurrent = await repeated(() => jsConcurrentNs(peer.page, 'window.manager.getUser()', CONCURRENT));
   await peer.context.close();
   return {
+    timer_isolated: isolated,
     lookup_ns: inside,
     lookup_concurrent_ns: insideConcurrent,
     lookup_js_ns: js,
     lookup_js_concurrent_ns: jsConcurrent,
+    lookup_js_uncached_ns: jsUncached,
     lookup_js_async_ns: jsAsync,
     peer_getuser_ns: getUser,
     peer_getuser_concurrent_ns: getUserConcurrent,
@@ -181,21 +179,23 @@ const perCall = async (browser) => {
 
 const storms = async (browser) => {
   const runs = Math.max(3, Math.ceil(RUNS / 2));
-  log(`refresh storms: ${STORM} concurrent callers, ${runs} runs each (a fresh grant per run)`);
+  log(`refresh storms: ${STORM} concurrent callers, ${runs} runs each (fresh grants per run)`);
   const expired = []; const unauthorized = []; const roundTrips = []; const peer = []; const valid = [];
   for (let run = 0; run < runs; run += 1) {
+    // 2-second tokens: one refresh round trip, then the refreshed token left to expire before the storm.
+    const shortLived = await leaseClient({ access_token_ttl: 2 });
+    const a = await harness(browser, shortLived);
+    roundTrips.push(await a.page.evaluate(() => window.wasmBindings.refresh_once()));
+    await sleep(2_500);
+    let before = await refreshCounts(shortLived);
+    const e = JSON.parse(await a.page.evaluate((n) => window.wasmBindings.storm_expired(n), STORM));
+    expired.push({ ...e, ...delta(await refreshCounts(shortLived), before) });
+    await a.context.close();
+
     const clientId = await leaseClient({ access_token_ttl: 3600 });
     const { context, page } = await harness(browser, clientId);
-    roundTrips.push(await page.evaluate(() => window.wasmBindings.refresh_once()));
-
-    await page.evaluate(() => window.wasmBindings.expire_access_token());
-    let before = await refreshCounts(clientId);
-    const e = JSON.parse(await page.evaluate((n) => window.wasmBindings.storm_expired(n), STORM));
-    expired.push({ ...e, ...delta(await refreshCounts(clientId), before) });
-
     // The same 1,000 API requests with a valid token: what the 401 storm costs on top.
     valid.push(JSON.parse(await page.evaluate(([n, url]) => window.wasmBindings.storm_api(n, url), [STORM, `${API}/api/user/profile`])).ms);
-
     // The API refuses the current access token (revoked at the IdP), and accepts the refreshed one.
     await page.evaluate(async ([revoke, clientId]) => {
       const token = await window.wasmBindings.access_token();
@@ -203,8 +203,11 @@ const storms = async (browser) => {
       if (!res.ok) throw new Error(`revocation answered HTTP ${res.status}`);
     }, [REVOKE, clientId]);
     before = await refreshCounts(clientId);
+    const apiBefore = (await clientStats(clientId)).api.by_status;
     const u = JSON.parse(await page.evaluate(([n, url]) => window.wasmBindings.storm_api(n, url), [STORM, `${API}/api/user/profile`]));
-    unauthorized.push({ ...u, ...delta(await refreshCounts(clientId), before), api: (await clientStats(clientId)).api.by_status });
+    const apiAfter = (await clientStats(clientId)).api.by_status;
+    const answers = Object.fromEntries(Object.entries(apiAfter).map(([status, n]) => [status, n - (apiBefore[status] ?? 0)]));
+    unauthorized.push({ ...u, ...delta(await refreshCounts(clientId), before), answers });
     await context.close();
 
     const peerClient = await leaseClient({ access_token_ttl: 3600 });
@@ -232,7 +235,7 @@ const storms = async (browser) => {
     storm_401_token_posts: worst(unauthorized, 'presented'),
     storm_401_token_posts_min: least(unauthorized, 'presented'),
     storm_401_failed_calls: worst(unauthorized, 'failed'),
-    storm_401_api_answers_last_run: unauthorized.at(-1).api,
+    storm_401_api_answers_last_run: unauthorized.at(-1).answers,
     storm_reused_refresh_tokens: worst(expired, 'reuse') + worst(unauthorized, 'reuse'),
     peer_storm_signinsilent_ms: summary(peer.map((r) => r.ms)),
     peer_storm_token_posts: summary(peer.map((r) => r.presented)),
@@ -241,10 +244,13 @@ const storms = async (browser) => {
   };
 };
 
-/** Signs in through the app (its own config for `clientId`) and waits for the signed-in header. */
+/**
+ * Signs in through the app and waits for the signed-in header: with `clientId`, under a config for it (served by
+ * request interception); without, with the site's own config.json and nothing intercepted.
+ */
 const appSignedIn = async (browser, clientId, path = '/') => {
   const { context, page } = await openPage(browser);
-  await useAppConfig(context, { client_id: clientId });
+  if (clientId) await useAppConfig(context, { client_id: clientId });
   await page.goto(`${APP}/`);
   await page.getByTestId('sign-in').click();
   await signInAtIdp(page, ALICE);
@@ -300,7 +306,9 @@ const COLD_LOAD_PROBE = () => {
 
 const coldLoad = async (browser) => {
   log(`cold load of /profile with a stored session (CPU 4×, 150 ms RTT, 1.6 Mbit/s), ${RUNS} runs`);
-  const { context, page } = await appSignedIn(browser, await leaseClient({ access_token_ttl: 3600 }), '/profile');
+  // The app's own client and config, so that no request goes through Playwright's interception (it would skip the
+  // emulated network); its 300 s tokens stay fresh for the whole measurement.
+  const { context, page } = await appSignedIn(browser, undefined, '/profile');
   await page.getByTestId('profile-name').waitFor({ state: 'visible' });
   await context.addInitScript(COLD_LOAD_PROBE);
   const cdp = await context.newCDPSession(page);
@@ -352,14 +360,14 @@ const coldLoad = async (browser) => {
   };
 };
 
-// BENCH_ONLY=per-call,storms,cold-load,refreshes runs some of them (the others keep their last figures).
+// BENCH_ONLY=per-call,storms,cold-load,refreshes runs some of them (the others keep their last figures, if any).
 const PARTS = { 'per-call': perCall, storms, 'cold-load': coldLoad, refreshes: refreshWindow };
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean) ?? Object.keys(PARTS);
 const unknown = only.filter((p) => !PARTS[p]);
 if (unknown.length) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; known: ${Object.keys(PARTS).join(', ')}`);
 const out = join(repo, 'target', 'bench', 'browser.json');
+const previous = only.length < Object.keys(PARTS).length && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
 const browser = await launch();
-const previous = only.length < Object.keys(PARTS).length ? JSON.parse(readFileSync(out, 'utf8')) : {};
 const figures = { ...previous, browser: `Chromium ${browser.version()}`, runs: RUNS };
 try {
   for (const part of only) Object.assign(figures, await PARTS[part](browser));
