@@ -1,7 +1,10 @@
 // The resource API on :9001. Bearer tokens are the provider's opaque access tokens.
 //
 //   GET  /api/user/profile          → {sub, name, email, bio}
-//   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars)
+//   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars); a value out of range is
+//                                      422 {error: "invalid_field", field, error_description} (also a name with < or
+//                                      >, a rule only the server checks); a body that is not a
+//                                      JSON object, or has neither field, is 400
 //   GET  /api/user/security         → {sub, auth_time, max_age} when the token's sign-in is at most max_age seconds
 //                                      old (STEP_UP_MAX_AGE, default 300); else 401 with a step-up challenge
 //                                      (RFC 9470: error="insufficient_user_authentication", max_age)
@@ -48,13 +51,17 @@ const validateProfileUpdate = (body) => {
   const update = {};
   if ('name' in body) {
     if (typeof body.name !== 'string' || body.name.trim().length < 1 || [...body.name].length > 100) {
-      throw new HttpError(400, { error: 'invalid_request', error_description: 'name must be a string of 1 to 100 characters', field: 'name' });
+      throw new HttpError(422, { error: 'invalid_field', field: 'name', error_description: 'A name needs 1 to 100 characters.' });
+    }
+    // A rule only the server knows (the app does not check it): the refused edit of the end-to-end tests.
+    if (/[<>]/.test(body.name)) {
+      throw new HttpError(422, { error: 'invalid_field', field: 'name', error_description: 'A name cannot contain < or >.' });
     }
     update.name = body.name.trim();
   }
   if ('bio' in body) {
     if (typeof body.bio !== 'string' || [...body.bio].length > 1000) {
-      throw new HttpError(400, { error: 'invalid_request', error_description: 'bio must be a string of at most 1000 characters', field: 'bio' });
+      throw new HttpError(422, { error: 'invalid_field', field: 'bio', error_description: 'A bio can have at most 1000 characters.' });
     }
     update.bio = body.bio;
   }

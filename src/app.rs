@@ -1,6 +1,7 @@
 //! The root component: auth provided once, the router, the layout.
 
-use crate::pages::{HomePage, NotFound, ProfilePage, SecurityPage, SignedOutPage};
+use crate::pages::{HomePage, NotFound, ProfilePage, SecurityPage, SessionPage, SignedOutPage};
+use crate::refresh_history::provide_refresh_history;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, StaticSegment};
@@ -13,6 +14,7 @@ use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, Re
 #[component]
 pub fn App() -> impl IntoView {
     provide_auth_from_url("/config.json");
+    provide_refresh_history();
     view! {
         <Router>
             <Header/>
@@ -23,6 +25,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment(CALLBACK_SEGMENT) view=AuthCallback/>
                     <Route path=StaticSegment(SIGNED_OUT_SEGMENT) view=SignedOutPage/>
                     <Route path=path!("/profile") view=|| view! { <RequireAuth><ProfilePage/></RequireAuth> }/>
+                    <Route path=path!("/session") view=|| view! { <RequireAuth><SessionPage/></RequireAuth> }/>
                     <Route path=path!("/security") view=|| view! { <RequireAuth><SecurityPage/></RequireAuth> }/>
                 </Routes>
             </main>
@@ -38,6 +41,7 @@ fn Header() -> impl IntoView {
             <A href="/">"Oten sign-in"</A>
             <nav>
                 <A href="/profile">"Profile"</A>
+                <A href="/session">"Session"</A>
                 <A href="/security">"Security"</A>
                 <Show
                     when=move || auth.is_signed_in()

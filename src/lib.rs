@@ -6,8 +6,11 @@
 
 mod api;
 mod app;
+mod clock;
 mod pages;
 mod panic_hook;
+mod profile_draft;
+mod refresh_history;
 #[cfg(test)]
 mod test_support;
 

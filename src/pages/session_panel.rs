@@ -1,20 +1,19 @@
 //! A live picture of the session: expiry, refreshes, API usage.
 
+use super::lifetime_bar::LifetimeBar;
+use crate::clock::use_now_ms;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use oten_auth::use_auth;
 
 /// Token expiry, refresh state and the metrics counters.
 #[component]
 pub fn SessionPanel() -> impl IntoView {
     let auth = use_auth();
-    let now = RwSignal::new(js_sys::Date::now() as i64);
-    let tick = gloo_timers::callback::Interval::new(1_000, move || {
-        now.try_set(js_sys::Date::now() as i64);
-    });
-    let tick = StoredValue::new_local(Some(tick));
-    on_cleanup(move || tick.update_value(|t| drop(t.take())));
+    let now = use_now_ms();
     let remaining = move || auth.expires_at.get().map(|at| ((at - now.get()) / 1000).max(0));
     view! {
+        <LifetimeBar/>
         <dl class="session" data-testid="session-panel">
             <dt>"Access token expires in"</dt>
             <dd data-testid="expires-in">{move || remaining().map(|s| format!("{s} s")).unwrap_or_else(|| "—".into())}</dd>
@@ -30,5 +29,6 @@ pub fn SessionPanel() -> impl IntoView {
             <dd data-testid="expirations">{move || auth.metrics.get().expirations}</dd>
         </dl>
         {move || auth.last_error.get().map(|e| view! { <p class="notice" data-testid="last-error">{e.to_string()}</p> })}
+        <p><A href="/session">"The whole session, refreshes and metrics"</A></p>
     }
 }

@@ -1,0 +1,58 @@
+// /session with a short-lived token: the bar and countdown, a refresh happening on its own and one on request, both
+// in the timeline and the metrics, the claims and scopes, never a token in the page; then "Sign out".
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  ALICE, APP, IDP, clientStats, eventually, leaseClient, openPage, screenshot, signInFromHome, storedTokens, useAppConfig, useBrowser,
+} from './browser.mjs';
+
+const browser = useBrowser();
+
+test('the session page shows a refresh happen, and one on request, without a token in sight', { timeout: 60_000 }, async (t) => {
+  const clientId = await leaseClient({ access_token_ttl: 8 });
+  const { context, page, close } = await openPage(browser(), t);
+  try {
+    await useAppConfig(context, { client_id: clientId });
+    await signInFromHome(page, ALICE);
+    await page.getByTestId('lifetime-bar').waitFor(); // the home page's compact version
+    await page.getByRole('link', { name: 'Session', exact: true }).click();
+    await page.waitForURL(`${APP}/session`);
+    assert.match(await page.getByTestId('countdown').innerText(), /Expires in \d+ s · refreshed in \d+ s/);
+    assert.match(await page.getByTestId('scopes').innerText(), /openid/);
+    assert.match(await page.getByTestId('claims').innerText(), /Alice Example/);
+    assert.match(await page.getByTestId('other-tabs').innerText(), /No other tab/);
+
+    // An 8-second token is renewed at half its life: it shows in the timeline and the metrics.
+    await page.getByTestId('refresh-history').filter({ hasText: 'renewed at the IdP' }).waitFor({ timeout: 15_000 });
+    assert.match(await page.getByTestId('session-announcement').innerText(), /refreshed/);
+    const renewed = async () => Number((await page.getByTestId('chart-refreshes').innerText()).match(/renewed\s+(\d+)/)?.[1] ?? 0);
+    assert.ok((await renewed()) >= 1);
+
+    // "Refresh now": one more at once (background renewals may add theirs), each refresh token presented once.
+    const before = { renewed: await renewed(), presented: (await clientStats(clientId)).refresh.presented };
+    await page.getByTestId('refresh-now').click();
+    await eventually(async () => (await renewed()) > before.renewed, 5_000, 'the manual refresh in the chart');
+    const stats = await clientStats(clientId);
+    assert.ok(stats.refresh.presented > before.presented);
+    assert.equal(stats.refresh.presented_twice, 0, 'no refresh token presented twice');
+    assert.ok((await page.getByTestId('refresh-history').locator('li').count()) >= 2);
+    await screenshot(page, 'session-page');
+
+    const tokens = await storedTokens(page);
+    const html = await page.content();
+    for (const secret of [tokens.access_token, tokens.refresh_token, tokens.id_token]) {
+      assert.ok(secret && !html.includes(secret), 'no token anywhere in the page');
+    }
+
+    // The page's own "Sign out": the IdP asks to confirm (a GET without a token), then the app's signed-out page.
+    await page.getByTestId('session-sign-out').click();
+    await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout`));
+    await page.getByTestId('idp-logout-confirm').click();
+    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    assert.equal(await storedTokens(page), null);
+  } finally {
+    await close();
+  }
+});
