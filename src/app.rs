@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, StaticSegment};
 use oten_auth::core::routes::{CALLBACK_SEGMENT, LOGIN_PATH, LOGIN_SEGMENT, SIGNED_OUT_SEGMENT};
-use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, RequireAuth};
+use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, RequireAuth, UseAuth};
 
 /// The app: configuration from `/config.json`, so one build serves the local IdP, Oten's sandbox and production.
 /// The auth routes come from the library's constants (`oten_auth::core::routes`): the configured `redirect_uri`
@@ -33,6 +33,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Signs out, forgetting what the app kept for this person in the tab (an unsaved profile draft).
+pub(crate) fn sign_out(auth: UseAuth) {
+    crate::profile_draft::clear();
+    auth.logout();
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let auth = use_auth();
@@ -50,7 +56,7 @@ fn Header() -> impl IntoView {
                     <span class="who" data-testid="user-name">
                         {move || auth.user.get().and_then(|u| u.name.or(u.email)).unwrap_or_default()}
                     </span>
-                    <button class="button" data-testid="sign-out" on:click=move |_| auth.logout()>"Sign out"</button>
+                    <button class="button" data-testid="sign-out" on:click=move |_| sign_out(auth)>"Sign out"</button>
                 </Show>
             </nav>
         </header>

@@ -14,6 +14,9 @@ pub const BIO_MAX_CHARS: usize = 1000;
 /// What the person typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileDraft {
+    /// Whose draft it is (the ID token's `sub`): another person signing in to this tab never sees it.
+    #[serde(default)]
+    pub sub: String,
     /// Display name.
     pub name: String,
     /// A few words about the person.
@@ -62,13 +65,14 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
-/// The kept draft, if any. One that cannot be read (another version, edited by hand) is removed.
-pub fn load() -> Option<ProfileDraft> {
+/// The draft `sub` kept, if any. One that cannot be read (another version, edited by hand) or that is someone
+/// else's is removed.
+pub fn load(sub: &str) -> Option<ProfileDraft> {
     let storage = storage()?;
     let text = storage.get_item(DRAFT_KEY).ok().flatten()?;
-    match serde_json::from_str(&text) {
-        Ok(draft) => Some(draft),
-        Err(_) => {
+    match serde_json::from_str::<ProfileDraft>(&text) {
+        Ok(draft) if draft.sub == sub => Some(draft),
+        _ => {
             let _ = storage.remove_item(DRAFT_KEY);
             None
         }
@@ -97,7 +101,7 @@ mod tests {
     wasm_bindgen_test_configure!(run_in_browser);
 
     fn draft(name: &str, bio: &str) -> ProfileDraft {
-        ProfileDraft { name: name.into(), bio: bio.into() }
+        ProfileDraft { sub: "u1".into(), name: name.into(), bio: bio.into() }
     }
 
     #[wasm_bindgen_test]
@@ -111,16 +115,19 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn a_draft_survives_until_cleared_and_a_corrupt_one_is_removed() {
+    fn a_draft_survives_until_cleared_and_a_corrupt_or_foreign_one_is_removed() {
         clear();
-        assert_eq!(load(), None);
+        assert_eq!(load("u1"), None);
         save(&draft("Alice", "Hi"));
-        assert_eq!(load(), Some(draft("Alice", "Hi")));
+        assert_eq!(load("u1"), Some(draft("Alice", "Hi")));
         clear();
-        assert_eq!(load(), None);
+        assert_eq!(load("u1"), None);
         let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
         storage.set_item(DRAFT_KEY, "{not json").unwrap();
-        assert_eq!(load(), None);
+        assert_eq!(load("u1"), None);
         assert_eq!(storage.get_item(DRAFT_KEY).unwrap(), None, "removed");
+        save(&draft("Alice", "Hi"));
+        assert_eq!(load("someone-else"), None, "another person never sees it");
+        assert_eq!(storage.get_item(DRAFT_KEY).unwrap(), None, "and it is gone");
     }
 }

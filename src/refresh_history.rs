@@ -60,6 +60,11 @@ pub fn provide_refresh_history() -> RefreshHistory {
                 SessionEvent::Refreshed => Outcome::Renewed,
                 SessionEvent::Adopted => Outcome::FromAnotherTab,
                 SessionEvent::RefreshFailed(error) => Outcome::Failed(error.to_string()),
+                // Another session from here on: its refreshes start from none.
+                SessionEvent::SignedIn | SessionEvent::SignedOut | SessionEvent::Ended(_) => {
+                    history.0.try_set(Vec::new());
+                    return;
+                }
                 _ => return,
             };
             history.push(Refresh { at_ms: js_sys::Date::now() as i64, outcome });

@@ -59,8 +59,14 @@ pub fn LifetimeBar() -> impl IntoView {
             }
         }
     };
-    let label =
-        move || format!("Access token lifetime: {:.0}% passed; it is refreshed at {:.0}%.", passed(), refresh_mark());
+    let label = move || {
+        let percent = |hundredths: i64| (hundredths + 50) / 100;
+        format!(
+            "Access token lifetime: {}% passed; it is refreshed at {}%.",
+            percent(passed()),
+            percent(refresh_mark())
+        )
+    };
     view! {
         <div class="lifetime" data-testid="lifetime-bar">
             <svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=label>

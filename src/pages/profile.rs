@@ -25,25 +25,34 @@ enum SaveState {
 pub fn ProfilePage() -> impl IntoView {
     let auth = use_auth();
     let profile = LocalResource::new(move || api::profile(auth));
-    // The profile as last saved here: shown instead of the loaded one.
+    let sub = auth.user.get_untracked().map(|u| u.sub).unwrap_or_default();
+    // The profile as last saved here: shown over the loaded one until the API answers a reload.
     let saved = RwSignal::new(None::<Profile>);
-    let restored = profile_draft::load();
+    let restored = profile_draft::load(&sub);
     let was_restored = restored.is_some();
-    let draft = RwSignal::new(restored.unwrap_or_default());
+    let draft = RwSignal::new(restored.unwrap_or_else(|| ProfileDraft { sub: sub.clone(), ..ProfileDraft::default() }));
     // True from the first keystroke (or a restored draft) until the draft is saved or discarded.
     let dirty = RwSignal::new(was_restored);
     let problems = RwSignal::new(Vec::<(Field, String)>::new());
     let state = RwSignal::new(SaveState::Idle);
 
-    let current = move || saved.get().or_else(|| profile.get().and_then(Result::ok));
-    // The form starts from the loaded profile, unless there is a draft.
+    let loaded = move || profile.get().and_then(Result::ok);
+    let current = move || saved.get().or_else(loaded);
+    // A new answer from the API (a reload) replaces what was saved here.
+    Effect::new(move |_| {
+        if loaded().is_some() {
+            saved.set(None);
+        }
+    });
+    // The form starts from the profile, unless there is a draft; it can be edited once there is something to edit.
     Effect::new(move |_| {
         if let Some(p) = current() {
             if !dirty.get_untracked() {
-                draft.set(ProfileDraft { name: p.name, bio: p.bio });
+                draft.update(|d| (d.name, d.bio) = (p.name, p.bio));
             }
         }
     });
+    let editable = move || was_restored || current().is_some();
 
     let edit = move |change: &dyn Fn(&mut ProfileDraft)| {
         draft.update(|d| change(d));
@@ -59,29 +68,32 @@ pub fn ProfilePage() -> impl IntoView {
         dirty.set(false);
         problems.set(Vec::new());
         state.set(SaveState::Idle);
-        let p = current();
-        draft.set(p.map(|p| ProfileDraft { name: p.name, bio: p.bio }).unwrap_or_default());
+        let (name, bio) = current().map(|p| (p.name, p.bio)).unwrap_or_default();
+        draft.update(|d| (d.name, d.bio) = (name, bio));
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if state.get_untracked() == SaveState::Saving {
             return;
         }
-        let d = draft.get_untracked();
-        let found = d.problems();
+        let sent = draft.get_untracked();
+        let found = sent.problems();
         if !found.is_empty() {
             problems.set(found);
-            state.set(SaveState::Failed("Nothing was sent: correct the fields marked below.".into()));
+            state.set(SaveState::Failed("Nothing was sent: correct the marked fields.".into()));
             return;
         }
         state.set(SaveState::Saving);
-        let update = ProfileUpdate { name: d.name.trim().to_owned(), bio: d.bio };
+        let update = ProfileUpdate { name: sent.name.trim().to_owned(), bio: sent.bio.clone() };
         leptos::task::spawn_local(async move {
             match api::update_profile(auth, &update).await {
                 Ok(p) => {
-                    profile_draft::clear();
-                    let _ = dirty.try_set(false);
-                    let _ = draft.try_set(ProfileDraft { name: p.name.clone(), bio: p.bio.clone() });
+                    // Typed while saving: that stays a draft, over the saved profile.
+                    if draft.try_get_untracked().as_ref() == Some(&sent) {
+                        profile_draft::clear();
+                        let _ = dirty.try_set(false);
+                        let _ = draft.try_update(|d| (d.name, d.bio) = (p.name.clone(), p.bio.clone()));
+                    }
                     let _ = saved.try_set(Some(p));
                     let _ = state.try_set(SaveState::Saved);
                 }
@@ -90,7 +102,7 @@ pub fn ProfilePage() -> impl IntoView {
                         let field = Field::from_api(&refused.field);
                         let _ = problems.try_set(field.map(|f| vec![(f, refused.message.clone())]).unwrap_or_default());
                         let what = match field {
-                            Some(_) => "correct the field marked below and save again.".to_owned(),
+                            Some(_) => "correct the marked field and save again.".to_owned(),
                             None => format!("{} Change it and save again.", refused.message),
                         };
                         let _ = state.try_set(SaveState::Failed(format!("The API did not accept this change: {what}")));
@@ -109,88 +121,89 @@ pub fn ProfilePage() -> impl IntoView {
     let saving = move || state.get() == SaveState::Saving;
 
     view! {
-        <h1>"Profile"</h1>
-        <section class="card" aria-labelledby="profile-current">
-            <div class="card-head">
-                <h2 id="profile-current">"Your profile"</h2>
-                <button class="button" type="button" data-testid="profile-reload" on:click=move |_| {
-                    saved.set(None);
-                    profile.refetch();
-                }>"Reload"</button>
-            </div>
-            <Suspense fallback=|| view! { <p class="progress" data-testid="profile-loading">"Loading your profile…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors testid="profile-error"/> }>
-                    // try_get: the answer may arrive after the page is gone (the session ended, the person left).
-                    {move || {
-                        profile.try_get().flatten().map(|result| result.map(|loaded| {
-                            let p = saved.get().unwrap_or(loaded);
-                            view! {
-                                <dl class="profile">
-                                    <dt>"Name"</dt><dd data-testid="profile-name">{p.name}</dd>
-                                    <dt>"Email"</dt><dd data-testid="profile-email">{p.email}</dd>
-                                    <dt>"Bio"</dt><dd data-testid="profile-bio">{p.bio}</dd>
-                                </dl>
-                            }
-                        }))
-                    }}
-                </ErrorBoundary>
-            </Suspense>
-        </section>
+            <h1>"Profile"</h1>
+            <section class="card" aria-labelledby="profile-current">
+                <div class="card-head">
+                    <h2 id="profile-current">"Your profile"</h2>
+                    <button class="button" type="button" data-testid="profile-reload" on:click=move |_| profile.refetch()>
+                        "Reload"
+                    </button>
+                </div>
+                <Suspense fallback=|| view! { <p class="progress" data-testid="profile-loading">"Loading your profile…"</p> }>
+                    <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors testid="profile-error"/> }>
+                        // try_get: the answer may arrive after the page is gone (the session ended, the person left).
+                        {move || {
+                            profile.try_get().flatten().map(|result| result.map(|loaded| {
+                                let p = saved.get().unwrap_or(loaded);
+                                view! {
+                                    <dl class="profile">
+                                        <dt>"Name"</dt><dd data-testid="profile-name">{p.name}</dd>
+                                        <dt>"Email"</dt><dd data-testid="profile-email">{p.email}</dd>
+                                        <dt>"Bio"</dt><dd data-testid="profile-bio">{p.bio}</dd>
+                                    </dl>
+                                }
+                            }))
+                        }}
+                    </ErrorBoundary>
+                </Suspense>
+            </section>
 
-        <form class="card profile-form" novalidate aria-labelledby="profile-edit" on:submit=submit>
-            <h2 id="profile-edit">"Edit your profile"</h2>
-            {move || (was_restored && dirty.get()).then(|| view! {
-                <p class="info" data-testid="draft-restored">
-                    "Your unsaved changes from before were kept. Save them, or discard them to start from your profile."
+            <form class="card profile-form" novalidate aria-labelledby="profile-edit" on:submit=submit>
+                <h2 id="profile-edit">"Edit your profile"</h2>
+                {move || (was_restored && dirty.get()).then(|| view! {
+                    <p class="info" data-testid="draft-restored">
+                        "Your unsaved changes from before were kept. Save them, or discard them to start from your profile."
+                    </p>
+                })}
+                <div class="field">
+                    <label for="profile-name-input">"Name"</label>
+                    <input id="profile-name-input" name="name" type="text" autocomplete="name" required
+                        data-testid="profile-name-input" disabled=move || !editable()
+                        aria-invalid=move || problem(Field::Name).is_some().to_string()
+                        aria-describedby="profile-name-problem"
+                        prop:value=move || draft.with(|d| d.name.clone())
+                        on:input=move |ev| { let v = event_target_value(&ev); edit(&move |d| d.name = v.clone()) }/>
+                    <p id="profile-name-problem" class="field-problem" data-testid="profile-name-problem">
+                        {move || problem(Field::Name)}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="profile-bio-input">"Bio"</label>
+                    <textarea id="profile-bio-input" name="bio" rows="4" data-testid="profile-bio-input"
+                        disabled=move || !editable()
+                        aria-invalid=move || problem(Field::Bio).is_some().to_string()
+                        aria-describedby="profile-bio-count profile-bio-problem"
+                        prop:value=move || draft.with(|d| d.bio.clone())
+                        on:input=move |ev| { let v = event_target_value(&ev); edit(&move |d| d.bio = v.clone()) }>
+                    </textarea>
+                    <p id="profile-bio-count" class="hint" class:over=bio_too_long>
+                        {move || format!("{} of {BIO_MAX_CHARS} characters", bio_count())}
+                    </p>
+                    <p id="profile-bio-problem" class="field-problem" data-testid="profile-bio-problem">
+                        {move || problem(Field::Bio)}
+                    </p>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button primary" data-testid="profile-save"
+                        disabled=move || saving() || !editable()
+    >
+                        {move || if saving() { "Saving…" } else { "Save" }}
+                    </button>
+                    <button type="button" class="button" data-testid="profile-discard" on:click=discard
+                        disabled=move || !dirty.get() || saving()>"Discard changes"</button>
+                </div>
+                <p role="status" class="save-state" data-testid="profile-status"
+                    class:ok=move || state.get() == SaveState::Saved
+                    class:failed=move || matches!(state.get(), SaveState::Failed(_))>
+                    {move || match state.get() {
+                        SaveState::Idle => String::new(),
+                        SaveState::Saving => "Saving your profile…".into(),
+                        SaveState::Saved => "Saved.".into(),
+                        SaveState::Failed(why) => why,
+                    }}
                 </p>
-            })}
-            <div class="field">
-                <label for="profile-name-input">"Name"</label>
-                <input id="profile-name-input" name="name" type="text" autocomplete="name" required
-                    data-testid="profile-name-input"
-                    aria-invalid=move || problem(Field::Name).is_some().to_string()
-                    aria-describedby="profile-name-problem"
-                    prop:value=move || draft.with(|d| d.name.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); edit(&move |d| d.name = v.clone()) }/>
-                <p id="profile-name-problem" class="field-problem" data-testid="profile-name-problem">
-                    {move || problem(Field::Name)}
-                </p>
-            </div>
-            <div class="field">
-                <label for="profile-bio-input">"Bio"</label>
-                <textarea id="profile-bio-input" name="bio" rows="4" data-testid="profile-bio-input"
-                    aria-invalid=move || problem(Field::Bio).is_some().to_string()
-                    aria-describedby="profile-bio-count profile-bio-problem"
-                    prop:value=move || draft.with(|d| d.bio.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); edit(&move |d| d.bio = v.clone()) }>
-                </textarea>
-                <p id="profile-bio-count" class="hint" class:over=bio_too_long>
-                    {move || format!("{} of {BIO_MAX_CHARS} characters", bio_count())}
-                </p>
-                <p id="profile-bio-problem" class="field-problem" data-testid="profile-bio-problem">
-                    {move || problem(Field::Bio)}
-                </p>
-            </div>
-            <div class="actions">
-                <button type="submit" class="button primary" data-testid="profile-save" disabled=saving
-                    aria-busy=move || saving().to_string()>
-                    {move || if saving() { "Saving…" } else { "Save" }}
-                </button>
-                <button type="button" class="button" data-testid="profile-discard" on:click=discard
-                    disabled=move || !dirty.get() || saving()>"Discard changes"</button>
-            </div>
-            <p role="status" class="save-state" data-testid="profile-status"
-                class:ok=move || state.get() == SaveState::Saved
-                class:failed=move || matches!(state.get(), SaveState::Failed(_))>
-                {move || match state.get() {
-                    SaveState::Idle => String::new(),
-                    SaveState::Saving => "Saving your profile…".into(),
-                    SaveState::Saved => "Saved.".into(),
-                    SaveState::Failed(why) => why,
-                }}
-            </p>
-        </form>
-    }
+            </form>
+        }
 }
 
 #[cfg(test)]
@@ -266,14 +279,18 @@ mod tests {
         );
         text_eventually(&page, "Alice Liddell").await;
         input(&page, "profile-name-input", "  Alice L.  ");
-        assert_eq!(profile_draft::load().map(|d| d.name), Some("  Alice L.  ".into()), "kept from the first keystroke");
+        assert_eq!(
+            profile_draft::load("u1").map(|d| d.name),
+            Some("  Alice L.  ".into()),
+            "kept from the first keystroke"
+        );
         click(&page, "profile-save");
         text_eventually(&page, "Saved.").await;
         let put = mock.requests().into_iter().find(|r| r.method == Method::Put).expect("a PUT");
         assert_eq!(put.url, "https://api.test/api/user/profile");
         let body: serde_json::Value = serde_json::from_str(put.body.as_deref().unwrap()).unwrap();
         assert_eq!(body, serde_json::json!({ "name": "Alice L.", "bio": "Curious" }), "the name trimmed");
-        assert_eq!(profile_draft::load(), None, "saved: the draft is gone");
+        assert_eq!(profile_draft::load("u1"), None, "saved: the draft is gone");
         text_eventually(&page, "Alice L.").await;
     }
 
@@ -311,12 +328,16 @@ mod tests {
         let problem = page.query_selector("[data-testid=profile-name-problem]").unwrap().unwrap();
         text_eventually(&problem.dyn_into().unwrap(), "A name cannot contain < or >.").await;
         text_eventually(&page, "The API did not accept this change").await;
-        assert_eq!(profile_draft::load().map(|d| d.name), Some("<Alice>".into()));
+        assert_eq!(profile_draft::load("u1").map(|d| d.name), Some("<Alice>".into()));
     }
 
     #[wasm_bindgen_test]
     async fn a_kept_draft_is_restored_over_the_loaded_profile_and_can_be_discarded() {
-        profile_draft::save(&ProfileDraft { name: "Typed before".into(), bio: "Half a sentence".into() });
+        profile_draft::save(&ProfileDraft {
+            sub: "u1".into(),
+            name: "Typed before".into(),
+            bio: "Half a sentence".into(),
+        });
         let seen = Rc::new(RefCell::new(0));
         let counter = seen.clone();
         let (page, _mock) = mount_page(
@@ -340,7 +361,7 @@ mod tests {
             gloo_timers::future::TimeoutFuture::new(10).await; // the view updates after the signal, not within
         }
         assert_eq!(name.value(), "Alice Liddell");
-        assert_eq!(profile_draft::load(), None);
+        assert_eq!(profile_draft::load("u1"), None);
         assert_eq!(*seen.borrow(), 1);
     }
 }

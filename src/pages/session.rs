@@ -48,6 +48,14 @@ pub fn SessionPage() -> impl IntoView {
             let _ = manual.try_set(Manual::Done(result));
         });
     };
+    // A refresh after a failed "Refresh now" is news: the failure notice goes.
+    Effect::new(move |seen: Option<usize>| {
+        let count = history.0.with(Vec::len);
+        if seen.is_some_and(|seen| seen != count) {
+            manual.set(Manual::Idle);
+        }
+        count
+    });
     // What a screen reader hears: outcomes as they happen, never the ticking countdown.
     let announcement = move || {
         if auth.refreshing.get() {
@@ -90,7 +98,7 @@ pub fn SessionPage() -> impl IntoView {
                     disabled=move || manual.get() == Manual::Running || auth.refreshing.get()>
                     {move || if manual.get() == Manual::Running { "Refreshing…" } else { "Refresh now" }}
                 </button>
-                <button type="button" class="button" data-testid="session-sign-out" on:click=move |_| auth.logout()>
+                <button type="button" class="button" data-testid="session-sign-out" on:click=move |_| crate::app::sign_out(auth)>
                     "Sign out"
                 </button>
             </div>
