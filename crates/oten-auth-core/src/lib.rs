@@ -115,7 +115,9 @@ pub use request_object::{
 };
 pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce, RefreshToken, State};
-pub use siblings::{LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, Siblings, SiblingsError, TokensKind};
+pub use siblings::{
+    LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, SiblingTab, Siblings, SiblingsError, TokensKind,
+};
 pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};
 pub use store::{MemoryStore, StoreError, TokenStore};

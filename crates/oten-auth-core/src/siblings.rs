@@ -158,7 +158,36 @@ pub enum SiblingMessage {
         /// Why.
         reason: EndReason,
     },
+    /// A tab asks which tabs are open and who they are signed in as: each answers with [`SiblingMessage::Here`].
+    Who {
+        /// The asking tab.
+        from: String,
+    },
+    /// A tab's answer to [`SiblingMessage::Who`]: the person it is signed in as (the ID token's `sub`) and its
+    /// session's lineage, or neither when signed out. Never a token.
+    Here {
+        /// The answering tab.
+        from: String,
+        /// Who it is signed in as.
+        sub: Option<String>,
+        /// Its session.
+        lineage: Option<String>,
+    },
 }
+
+/// An open sibling tab of the app, as it answered [`crate::TokenManager::sibling_tabs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiblingTab {
+    /// Its tab id.
+    pub tab: String,
+    /// Who it is signed in as (the ID token's `sub`), or `None` when signed out.
+    pub sub: Option<String>,
+    /// Whether it holds the asking tab's session (the same lineage: they share its refreshes).
+    pub same_session: bool,
+}
+
+/// Longest `sub` accepted in a message (OpenID Connect: at most 255 ASCII characters).
+const MAX_SUB_LEN: usize = 255;
 
 /// Longest tab id accepted in a message.
 const MAX_TAB_ID_LEN: usize = 64;
@@ -200,7 +229,14 @@ impl SiblingMessage {
             SiblingMessage::Want { from, lineage, .. } | SiblingMessage::Ended { from, lineage, .. } => {
                 id_ok(from) && crate::token_set::is_valid_lineage(lineage)
             }
-            SiblingMessage::Join { from } => id_ok(from),
+            SiblingMessage::Join { from } | SiblingMessage::Who { from } => id_ok(from),
+            SiblingMessage::Here { from, sub, lineage } => {
+                id_ok(from)
+                    && sub
+                        .as_deref()
+                        .is_none_or(|s| !s.is_empty() && s.len() <= MAX_SUB_LEN && !s.contains(char::is_control))
+                    && lineage.as_deref().is_none_or(crate::token_set::is_valid_lineage)
+            }
         };
         ok.then_some(message)
     }
@@ -211,7 +247,9 @@ impl SiblingMessage {
             SiblingMessage::Tokens { from, .. }
             | SiblingMessage::Want { from, .. }
             | SiblingMessage::Join { from }
-            | SiblingMessage::Ended { from, .. } => from,
+            | SiblingMessage::Ended { from, .. }
+            | SiblingMessage::Who { from }
+            | SiblingMessage::Here { from, .. } => from,
         }
     }
 }
@@ -233,6 +271,9 @@ mod tests {
             SiblingMessage::Want { from: "t1".into(), lineage: "L1".into(), after_seq: 3 },
             SiblingMessage::Join { from: "t-2_x".into() },
             SiblingMessage::Ended { from: "t1".into(), lineage: "L1".into(), reason: EndReason::SignedOutElsewhere },
+            SiblingMessage::Who { from: "t1".into() },
+            SiblingMessage::Here { from: "t2".into(), sub: Some("alice".into()), lineage: Some("L1".into()) },
+            SiblingMessage::Here { from: "t2".into(), sub: None, lineage: None },
         ];
         for m in good {
             assert_eq!(SiblingMessage::from_json(&m.to_json()).as_ref(), Some(&m));

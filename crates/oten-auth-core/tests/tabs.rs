@@ -559,3 +559,37 @@ fn a_refresh_only_queued_for_the_lock_is_not_presenting_so_sign_out_need_not_wai
     assert!(!a.manager.is_presenting());
     no_reuse(&w);
 }
+
+#[test]
+fn a_tab_learns_who_its_siblings_are_signed_in_as_and_which_share_its_session() {
+    let w = World::new(60);
+    let alice = |t: TokenSet| t.with_user(id_token::IdTokenClaims::new("alice"));
+    let a = w.open("a", None);
+    a.manager.sign_in(alice(w.idp.sign_in()).with_lineage("L1")).unwrap();
+    let copy = w.open("copy", a.manager.tokens().as_ref());
+    let bob = w.open("bob", None);
+    w.settle(&[&a, &copy, &bob]);
+    bob.manager.sign_in(w.idp.sign_in().with_user(id_token::IdTokenClaims::new("bob")).with_lineage("L2")).unwrap();
+    w.settle(&[&a, &copy, &bob]);
+    // Opened after Bob's sign-in went round, and never started: signed out.
+    let out = w.open("out", None);
+
+    let found = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let (m, f) = (a.manager.clone(), found.clone());
+    use futures::task::LocalSpawnExt;
+    a.pool.borrow().spawner().spawn_local(async move { *f.borrow_mut() = Some(m.sibling_tabs().await) }).unwrap();
+    w.pass(DEFAULT_ASK_TIMEOUT_MS as i64 + 100, &[&a, &copy, &bob, &out]);
+    let mut tabs = found.borrow_mut().take().expect("answered within the ask timeout");
+    tabs.sort_by(|x, y| x.tab.cmp(&y.tab));
+    let seen: Vec<_> = tabs.iter().map(|t| (t.tab.as_str(), t.sub.as_deref(), t.same_session)).collect();
+    assert!(seen.contains(&("copy", Some("alice"), true)), "{seen:?}");
+    assert!(seen.contains(&("bob", Some("bob"), false)), "{seen:?}");
+    assert!(seen.contains(&("out", None, false)), "{seen:?}");
+    assert!(!seen.iter().any(|(tab, ..)| *tab == "a"), "not itself: {seen:?}");
+    // The answers name people and sessions, never a token (this IdP's tokens are "at1", "rt1", …).
+    for here in w.tabs.posted().iter().filter(|m| matches!(m, SiblingMessage::Here { .. })) {
+        let json = here.to_json();
+        assert!(!json.contains("\"at") && !json.contains("\"rt"), "{json}");
+    }
+    no_reuse(&w);
+}

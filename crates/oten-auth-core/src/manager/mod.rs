@@ -160,6 +160,8 @@ struct State {
     presenting: bool,
     /// Answers collected while joining a sibling's session.
     joining: Option<Vec<TokenSet>>,
+    /// Answers collected while asking which sibling tabs are open ([`TokenManager::sibling_tabs`]).
+    census: Option<Vec<crate::siblings::SiblingTab>>,
     /// Woken when tokens are adopted from a sibling.
     adoption_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -746,7 +748,9 @@ impl TokenManager {
             SiblingMessage::Tokens { from, .. }
             | SiblingMessage::Want { from, .. }
             | SiblingMessage::Join { from }
-            | SiblingMessage::Ended { from, .. } => *from = me,
+            | SiblingMessage::Ended { from, .. }
+            | SiblingMessage::Who { from }
+            | SiblingMessage::Here { from, .. } => *from = me,
         }
         siblings.post(&message);
     }

@@ -4,7 +4,7 @@ use super::{SessionEvent, TokenManager};
 use crate::lineage::{LineageRecord, RefreshGate};
 use crate::metrics::MetricEvent;
 use crate::secret::AccessToken;
-use crate::siblings::{SiblingMessage, TokensKind};
+use crate::siblings::{SiblingMessage, SiblingTab, TokensKind};
 use crate::token_set::TokenSet;
 use futures::channel::oneshot;
 use futures::future::{select, Either, FutureExt};
@@ -65,7 +65,48 @@ impl TokenManager {
                     self.end(reason.clone(), false, false);
                 }
             }
+            SiblingMessage::Who { .. } => {
+                let tokens = self.tokens();
+                self.post(SiblingMessage::Here {
+                    from: String::new(),
+                    sub: tokens.as_ref().and_then(|t| t.user.as_ref()).map(|u| u.sub.clone()),
+                    lineage: tokens.map(|t| t.lineage),
+                });
+            }
+            SiblingMessage::Here { from, sub, lineage } => {
+                let mine = self.tokens().map(|t| t.lineage);
+                let mut st = self.inner.state.borrow_mut();
+                if let Some(census) = st.census.as_mut() {
+                    if !census.iter().any(|t| &t.tab == from) {
+                        let same_session = lineage.is_some() && *lineage == mine;
+                        census.push(SiblingTab { tab: from.clone(), sub: sub.clone(), same_session });
+                    }
+                }
+            }
         }
+    }
+
+    /// The other open tabs of this app and who they are signed in as: asked over the sibling channel, answers
+    /// gathered for [`super::ManagerConfig::ask_timeout_ms`]. Empty without siblings or when no other tab is open;
+    /// a frozen tab answers only when it thaws, so it may be missing. Never carries a token.
+    ///
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use oten_auth_core::{*, testing::{FakeClock, FakeTransport}};
+    /// # let manager = TokenManager::new(ManagerConfig::new("https://idp.test/token", "spa"), Rc::new(FakeClock::new(0)),
+    /// #     Rc::new(MemoryStore::default()), Rc::new(FakeTransport::default()), Metrics::default());
+    /// let tabs = futures::executor::block_on(manager.sibling_tabs());
+    /// assert!(tabs.is_empty()); // no siblings configured
+    /// ```
+    pub async fn sibling_tabs(&self) -> Vec<SiblingTab> {
+        let Some(siblings) = self.inner.siblings.clone() else { return Vec::new() };
+        if siblings.others().await == 0 {
+            return Vec::new();
+        }
+        self.inner.state.borrow_mut().census.get_or_insert_with(Vec::new);
+        self.post(SiblingMessage::Who { from: String::new() });
+        self.sleep(self.inner.config.ask_timeout_ms).await;
+        self.inner.state.borrow_mut().census.take().unwrap_or_default()
     }
 
     /// Gets the session ready when the page starts, before anything uses it.
