@@ -4,11 +4,19 @@
 
 use super::lifetime_bar::LifetimeBar;
 use super::metrics_panel::MetricsPanel;
-use crate::clock::time_of_day;
+use crate::clock::{time_of_day, use_now_ms};
 use crate::refresh_history::{use_refresh_history, Outcome};
 use leptos::prelude::*;
-use oten_auth::core::Siblings;
+use oten_auth::core::SiblingTab;
 use oten_auth::use_auth;
+
+/// Where the access token stands, for the announcements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Fresh,
+    Due,
+    Expired,
+}
 
 /// Where "Refresh now" stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,14 +64,29 @@ pub fn SessionPage() -> impl IntoView {
         }
         count
     });
-    // What a screen reader hears: outcomes as they happen, never the ticking countdown.
+    // What a screen reader hears: thresholds and outcomes as they happen, never the ticking countdown. Where the
+    // token stands changes only when it crosses a threshold (due, expired), not with every tick.
+    let now = use_now_ms();
+    let phase = Memo::new(move |_| {
+        let Some(expires) = auth.expires_at.get() else { return Phase::Fresh };
+        let due_at = auth.session().and_then(|s| s.manager().refresh_due_at()).unwrap_or(expires);
+        match now.get() {
+            t if t >= expires => Phase::Expired,
+            t if t >= due_at => Phase::Due,
+            _ => Phase::Fresh,
+        }
+    });
     let announcement = move || {
         if auth.refreshing.get() {
             return "Refreshing the session…".to_owned();
         }
-        match manual.get() {
-            Manual::Done(Err(why)) => format!("The refresh failed: {why}"),
-            _ => history.0.with(|h| match h.last().map(|r| &r.outcome) {
+        if let Manual::Done(Err(why)) = manual.get() {
+            return format!("The refresh failed: {why}");
+        }
+        match phase.get() {
+            Phase::Expired => "The access token has expired; the next call renews it.".to_owned(),
+            Phase::Due => "The access token is due for refresh.".to_owned(),
+            Phase::Fresh => history.0.with(|h| match h.last().map(|r| &r.outcome) {
                 Some(Outcome::Renewed) => "The session was refreshed.".to_owned(),
                 Some(Outcome::FromAnotherTab) => "Another tab refreshed the session.".to_owned(),
                 Some(Outcome::Failed(why)) => format!("A refresh failed: {why}. The session goes on."),
@@ -71,22 +94,49 @@ pub fn SessionPage() -> impl IntoView {
             }),
         }
     };
-    // How many other tabs of this app are open: counted once, when the session is ready (`Some(None)`: tabs do not
-    // coordinate in this mode — the backend serialises refreshes).
-    let other_tabs = RwSignal::new(None::<Option<usize>>);
-    Effect::new(move |counted: Option<bool>| {
-        if counted == Some(true) {
+    // The other open tabs of this app and who they are signed in as: asked once, when the session is ready
+    // (`Some(None)`: tabs do not coordinate in this mode — the backend keeps the session).
+    let other_tabs = RwSignal::new(None::<Option<Vec<SiblingTab>>>);
+    Effect::new(move |asked: Option<bool>| {
+        if asked == Some(true) {
             return true;
         }
         let Some(session) = auth.session() else { return false };
-        match session.siblings().cloned() {
-            Some(siblings) => leptos::task::spawn_local(async move {
-                let _ = other_tabs.try_set(Some(Some(siblings.others().await)));
-            }),
-            None => other_tabs.set(Some(None)),
+        if session.siblings().is_none() {
+            other_tabs.set(Some(None));
+            return true;
         }
+        leptos::task::spawn_local(async move {
+            let tabs = session.manager().sibling_tabs().await;
+            let _ = other_tabs.try_set(Some(Some(tabs)));
+        });
         true
     });
+    let other_tabs_text = move || {
+        let me = auth.user.get().map(|u| u.sub);
+        match other_tabs.get() {
+            None => "Asking the other tabs of this app…".to_owned(),
+            Some(None) => {
+                "This app does not coordinate its tabs (a backend keeps the session, or it was turned off).".to_owned()
+            }
+            Some(Some(tabs)) if tabs.is_empty() => "No other tab of this app is open in this browser.".to_owned(),
+            Some(Some(tabs)) => {
+                let mine = tabs.iter().filter(|t| t.sub.is_some() && t.sub == me).count();
+                let shared = tabs.iter().filter(|t| t.same_session).count();
+                let others = tabs.len() - mine;
+                let tabs_word = |n: usize| if n == 1 { "tab" } else { "tabs" };
+                let mut text = format!("{mine} other {} signed in as you", tabs_word(mine));
+                if shared > 0 {
+                    text.push_str(&format!(" ({shared} sharing this session and its refreshes)"));
+                }
+                if others > 0 {
+                    text.push_str(&format!("; {others} more signed out or signed in as someone else"));
+                }
+                text.push('.');
+                text
+            }
+        }
+    };
 
     view! {
         <h1>"Session"</h1>
@@ -172,13 +222,7 @@ pub fn SessionPage() -> impl IntoView {
         <section class="card" aria-labelledby="tabs-title">
             <h2 id="tabs-title">"Other tabs"</h2>
             <p data-testid="other-tabs">
-                {move || match other_tabs.get() {
-                    None => "Counting the other tabs of this app…".to_owned(),
-                    Some(None) => "Tabs do not coordinate in this mode: the backend keeps the session.".to_owned(),
-                    Some(Some(0)) => "No other tab of this app is open in this browser.".to_owned(),
-                    Some(Some(1)) => "1 other tab of this app is open in this browser; tabs of one session share its refreshes.".to_owned(),
-                    Some(Some(n)) => format!("{n} other tabs of this app are open in this browser; tabs of one session share its refreshes."),
-                }}
+                {other_tabs_text}
             </p>
         </section>
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, IDP, clientStats, eventually, leaseClient, openPage, screenshot, signInFromHome, storedTokens, useAppConfig, useBrowser,
+  ALICE, APP, IDP, clientStats, duplicateTab, eventually, leaseClient, openPage, screenshot, signInFromHome, storedTokens, useAppConfig, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -52,6 +52,20 @@ test('the session page shows a refresh happen, and one on request, without a tok
     await page.getByTestId('idp-logout-confirm').click();
     await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
     assert.equal(await storedTokens(page), null);
+  } finally {
+    await close();
+  }
+});
+
+test('the session page names the other tabs signed in as you, and which share the session', async (t) => {
+  const { context, page, close } = await openPage(browser(), t);
+  try {
+    await signInFromHome(page, ALICE);
+    const copy = await duplicateTab(context, page, '/');
+    await copy.getByTestId('user-name').waitFor();
+    await page.getByRole('link', { name: 'Session', exact: true }).click();
+    await page.getByTestId('other-tabs').filter({ hasText: '1 other tab signed in as you (1 sharing this session' }).waitFor();
+    await copy.close();
   } finally {
     await close();
   }
