@@ -20,6 +20,19 @@ enum SaveState {
     Failed(String),
 }
 
+/// Moves keyboard focus to `field`'s input, so that its problem is read out next.
+fn focus_field(field: Field) {
+    use wasm_bindgen::JsCast;
+    let id = match field {
+        Field::Name => "profile-name-input",
+        Field::Bio => "profile-bio-input",
+    };
+    let element = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+    if let Some(input) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = input.focus();
+    }
+}
+
 /// The profile page.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -79,6 +92,7 @@ pub fn ProfilePage() -> impl IntoView {
         let sent = draft.get_untracked();
         let found = sent.problems();
         if !found.is_empty() {
+            focus_field(found[0].0);
             problems.set(found);
             state.set(SaveState::Failed("Nothing was sent: correct the marked fields.".into()));
             return;
@@ -101,6 +115,9 @@ pub fn ProfilePage() -> impl IntoView {
                     Some(refused) => {
                         let field = Field::from_api(&refused.field);
                         let _ = problems.try_set(field.map(|f| vec![(f, refused.message.clone())]).unwrap_or_default());
+                        if let Some(field) = field {
+                            focus_field(field);
+                        }
                         let what = match field {
                             Some(_) => "correct the marked field and save again.".to_owned(),
                             None => format!("{} Change it and save again.", refused.message),
@@ -185,7 +202,7 @@ pub fn ProfilePage() -> impl IntoView {
                 </div>
                 <div class="actions">
                     <button type="submit" class="button primary" data-testid="profile-save"
-                        disabled=move || saving() || !editable()
+                        disabled=move || !editable() aria-disabled=move || saving().to_string()
     >
                         {move || if saving() { "Saving…" } else { "Save" }}
                     </button>

@@ -49,6 +49,10 @@ pub fn SessionPage() -> impl IntoView {
     let history = use_refresh_history();
     let manual = RwSignal::new(Manual::Idle);
     let refresh_now = move |_| {
+        // Not `disabled` while it runs (the focus would drop from the button just pressed): a second press is ignored.
+        if manual.get_untracked() == Manual::Running || auth.refreshing.get_untracked() {
+            return;
+        }
         let Some(session) = auth.session() else { return };
         manual.set(Manual::Running);
         leptos::task::spawn_local(async move {
@@ -145,7 +149,7 @@ pub fn SessionPage() -> impl IntoView {
             <LifetimeBar/>
             <div class="actions">
                 <button type="button" class="button primary" data-testid="refresh-now" on:click=refresh_now
-                    disabled=move || manual.get() == Manual::Running || auth.refreshing.get()>
+                    aria-disabled=move || (manual.get() == Manual::Running || auth.refreshing.get()).to_string()>
                     {move || if manual.get() == Manual::Running { "Refreshing…" } else { "Refresh now" }}
                 </button>
                 <button type="button" class="button" data-testid="session-sign-out" on:click=move |_| crate::app::sign_out(auth)>
