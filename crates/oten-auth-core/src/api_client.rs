@@ -161,11 +161,11 @@ impl ApiClient {
     /// or a plain path (`/api/…`). A path a browser could read as another host (`//`, `/\`, or either once tabs,
     /// newlines or other control characters are stripped) is not one.
     fn to_backend(&self, url: &str) -> bool {
-        let stripped: String = url.chars().filter(|c| !c.is_ascii_control() && *c != ' ').collect();
-        let relative = stripped.starts_with('/')
-            && !stripped.starts_with("//")
-            && !stripped.starts_with("/\\")
-            && !url.chars().any(|c| c.is_ascii_control());
+        // Checked in place (every API call passes here): spaces skipped, any control character refused.
+        let mut chars = url.chars().filter(|c| *c != ' ');
+        let relative = !url.chars().any(|c| c.is_ascii_control())
+            && chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'));
         self.backend.as_ref().is_some_and(|b| relative || b.allows(url))
     }
 

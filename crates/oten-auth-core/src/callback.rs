@@ -158,7 +158,14 @@ impl CallbackParams {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether two byte strings are equal, in a time that does not depend on where they differ (for secrets and
+/// identifiers an attacker could guess byte by byte).
+///
+/// ```
+/// assert!(oten_auth_core::constant_time_eq(b"abc", b"abc"));
+/// assert!(!oten_auth_core::constant_time_eq(b"abc", b"abd"));
+/// ```
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

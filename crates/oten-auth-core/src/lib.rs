@@ -78,7 +78,7 @@ pub mod testing;
 pub use api_client::{ApiClient, ApiError, ApiHook};
 pub use authorize::{AuthorizationRequest, PendingAuthorization, SignInOptions, PENDING_LIFETIME_MS};
 pub use backoff::{backoff_ms, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_SECS};
-pub use callback::{CallbackError, CallbackParams};
+pub use callback::{constant_time_eq, CallbackError, CallbackParams};
 pub use client_auth::{ClientAuth, OAuthClient};
 pub use clock::Clock;
 pub use config::{AuthConfig, AuthMode, ConfigError, ConfigFile, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};

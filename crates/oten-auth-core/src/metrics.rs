@@ -112,7 +112,7 @@ struct Counters {
 }
 
 /// Adds one to the count of `key` in a vector sorted by key, inserting it in order when new.
-fn bump<K: Ord>(counts: &mut Vec<(K, u64)>, key: K) {
+fn bump(counts: &mut Vec<(&'static str, u64)>, key: &'static str) {
     match counts.binary_search_by(|(k, _)| k.cmp(&key)) {
         Ok(i) => counts[i].1 += 1,
         Err(i) => counts.insert(i, (key, 1)),
@@ -138,22 +138,31 @@ impl Metrics {
             let mut c = self.counters.borrow_mut();
             match &event {
                 MetricEvent::RefreshSucceeded => c.refresh_success += 1,
-                MetricEvent::RefreshFailed { reason } => bump(&mut c.refresh_failure, *reason),
+                MetricEvent::RefreshFailed { reason } => bump(&mut c.refresh_failure, reason),
                 MetricEvent::TokenUsed { endpoint, status } => {
-                    let label = match c.labels.binary_search(endpoint) {
-                        Ok(_) => endpoint.clone(),
+                    // Every API answer passes here: a known label and status allocate nothing.
+                    let known = match c.labels.binary_search(endpoint) {
+                        Ok(_) => true,
                         Err(i) if c.labels.len() < MAX_ENDPOINT_LABELS => {
                             c.labels.insert(i, endpoint.clone());
-                            endpoint.clone()
+                            true
                         }
-                        Err(_) => "other".to_owned(),
+                        Err(_) => false,
                     };
-                    bump(&mut c.usage, (label, *status));
+                    let key = (if known { endpoint.as_str() } else { "other" }, *status);
+                    match c.usage.binary_search_by(|((label, status), _)| (label.as_str(), *status).cmp(&key)) {
+                        Ok(i) => c.usage[i].1 += 1,
+                        Err(i) => c.usage.insert(i, ((key.0.to_owned(), key.1), 1)),
+                    }
                 }
                 MetricEvent::TokenExpired => c.expirations += 1,
                 MetricEvent::TokensAdopted => c.adopted += 1,
             }
         }
+        if self.sinks.borrow().is_empty() {
+            return;
+        }
+        // A copy: a sink may add sinks.
         let sinks = self.sinks.borrow().clone();
         for sink in sinks {
             sink.record(&event);

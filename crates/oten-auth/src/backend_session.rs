@@ -4,7 +4,8 @@
 
 use oten_auth_core::id_token::IdTokenClaims;
 use oten_auth_core::{
-    form_encode, AuthMode, HttpRequest, Method, SignInOptions, TokenManager, TokenSet, Transport, CSRF_HEADER,
+    form_encode, parse_query, AuthMode, HttpRequest, Method, SignInOptions, TokenManager, TokenSet, Transport,
+    CSRF_HEADER,
 };
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -67,30 +68,30 @@ impl BackendSession {
         manager: &TokenManager,
         now_ms: i64,
     ) -> Result<(), BackendUnavailable> {
-        let unavailable = |what: String| BackendUnavailable(what);
         let answer =
-            transport.send(self.call(Method::Get, USER_ROUTE)).await.map_err(|e| unavailable(e.to_string()))?;
+            transport.send(self.call(Method::Get, USER_ROUTE)).await.map_err(|e| BackendUnavailable(e.to_string()))?;
         match answer.status {
             200 => {}
             401 => return Ok(()),
-            status => return Err(unavailable(format!("{USER_ROUTE} answered HTTP {status}"))),
+            status => return Err(BackendUnavailable(format!("{USER_ROUTE} answered HTTP {status}"))),
         }
         let found = serde_json::from_str::<BackendUser>(&answer.body)
-            .map_err(|_| unavailable(format!("{USER_ROUTE} answered something else than the person")))?;
+            .map_err(|_| BackendUnavailable(format!("{USER_ROUTE} answered something else than the person")))?;
         *self.logout_url.borrow_mut() = Some(found.logout_url.clone());
         let tokens = match self.mode {
             AuthMode::TokenMediating => {
-                let route = REFRESH_TOKEN_ROUTE;
-                let answer =
-                    transport.send(self.call(Method::Post, route)).await.map_err(|e| unavailable(e.to_string()))?;
+                let answer = transport
+                    .send(self.call(Method::Post, REFRESH_TOKEN_ROUTE))
+                    .await
+                    .map_err(|e| BackendUnavailable(e.to_string()))?;
                 match answer.status {
                     200 => {}
                     // Ended between the two calls.
                     401 => return Ok(()),
-                    status => return Err(unavailable(format!("{route} answered HTTP {status}"))),
+                    status => return Err(BackendUnavailable(format!("{REFRESH_TOKEN_ROUTE} answered HTTP {status}"))),
                 }
                 TokenSet::parse_token_response(&answer.body, now_ms, None)
-                    .map_err(|e| unavailable(format!("{route}: {e}")))?
+                    .map_err(|e| BackendUnavailable(format!("{REFRESH_TOKEN_ROUTE}: {e}")))?
                     .with_user(found.user)
             }
             _ => TokenSet::backend_held(found.user, found.scope, found.session_expires_at, now_ms),
@@ -107,7 +108,8 @@ impl BackendSession {
         // Only the session this tab knew (its logout id): a cookie naming a newer one (another tab signed in again
         // meanwhile) is left alone. A tab that never knew a session has nothing to end.
         let link = self.logout_url.borrow().clone()?;
-        let sid = link.split_once("sid=").map(|(_, sid)| sid.to_owned())?;
+        let query = link.split_once('?').map_or("", |(_, query)| query);
+        let sid = parse_query(query).into_iter().find(|(name, _)| name == "sid").map(|(_, sid)| sid)?;
         let route = format!("{LOGOUT_ROUTE}?{}", form_encode(&[("sid", sid.as_str())]));
         let answer = transport.send(self.call(Method::Post, &route).keep_alive()).await.ok()?;
         if !answer.is_success() {

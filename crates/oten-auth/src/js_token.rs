@@ -99,11 +99,16 @@ mod tests {
         let source = JsTokenSource::new(manager.clone());
         assert!(source.fresh().is_none(), "no session: nothing");
         manager.sign_in(tokens("a1")).unwrap();
+        let cached = |s: &JsTokenSource| s.last.borrow().as_ref().map(|(token, _)| token.expose().to_owned());
         let first = source.fresh().unwrap();
         assert_eq!(first.as_string().as_deref(), Some("a1"));
-        assert!(js_sys::Object::is(&first, &source.clone().get()), "the same string, from a clone too");
+        assert_eq!(cached(&source).as_deref(), Some("a1"), "kept with its JavaScript string");
+        let clone = source.clone();
+        assert_eq!(clone.get().as_string().as_deref(), Some("a1"));
+        assert!(Rc::ptr_eq(&clone.last, &source.last), "clones share the cache");
         manager.sign_in(tokens("a2")).unwrap();
         assert_eq!(source.fresh().unwrap().as_string().as_deref(), Some("a2"), "a new token: a new string");
+        assert_eq!(cached(&source).as_deref(), Some("a2"), "the cache follows the token");
     }
 
     #[wasm_bindgen_test]
@@ -117,9 +122,13 @@ mod tests {
         let promise = source.get().dyn_into::<js_sys::Promise>().expect("a promise");
         assert_eq!(JsFuture::from(promise).await.unwrap().as_string().as_deref(), Some("a2"));
         assert_eq!(transport.request_count(), 1);
+        // Expired, and the provider refuses the refresh token: the promise rejects with the reason, never a token.
         clock.set(10_000_000);
+        transport.push(Ok(HttpResponse::new(400, r#"{"error":"invalid_grant"}"#)));
         let promise = source.get().dyn_into::<js_sys::Promise>().expect("a promise");
-        let error = JsFuture::from(promise).await.expect_err("expired, and the refresh token was used");
-        assert!(!error.as_string().unwrap_or_default().contains("a2"), "never a token in the error");
+        let error = JsFuture::from(promise).await.expect_err("refused").as_string().unwrap_or_default();
+        assert!(!error.is_empty(), "a readable reason");
+        assert!(!error.contains("a2") && !error.contains("r2"), "never a token in the error: {error}");
+        assert_eq!(transport.request_count(), 2, "the refresh was tried once more");
     }
 }

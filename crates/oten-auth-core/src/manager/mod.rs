@@ -160,8 +160,8 @@ struct State {
     presenting: bool,
     /// Answers collected while joining a sibling's session.
     joining: Option<Vec<TokenSet>>,
-    /// Answers collected while asking which sibling tabs are open ([`TokenManager::sibling_tabs`]).
-    census: Option<Vec<crate::siblings::SiblingTab>>,
+    /// While [`TokenManager::sibling_tabs`] asks: how many calls wait, and the answers so far.
+    census: Option<(usize, Vec<crate::siblings::SiblingTab>)>,
     /// Woken when tokens are adopted from a sibling.
     adoption_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -423,9 +423,8 @@ impl TokenManager {
         let (generation, serve_while_refreshing) = {
             let st = self.inner.state.borrow();
             let tokens = st.tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
-            let config = &self.inner.config;
             let mut serve = None;
-            if !tokens.is_past_max_age(now, config.max_session_age_ms) && !tokens.is_expired(now) {
+            if self.alive(tokens, now) {
                 if self.needs_nothing(&st, tokens, now) {
                     return Ok(tokens.access_token.clone());
                 }
@@ -495,8 +494,12 @@ impl TokenManager {
         self.ensure_loaded();
         let st = self.inner.state.borrow();
         let tokens = st.tokens.as_ref()?;
-        let alive = !tokens.is_past_max_age(now, self.inner.config.max_session_age_ms) && !tokens.is_expired(now);
-        (alive && self.needs_nothing(&st, tokens, now)).then(|| f(&tokens.access_token))
+        (self.alive(tokens, now) && self.needs_nothing(&st, tokens, now)).then(|| f(&tokens.access_token))
+    }
+
+    /// Whether the access token can still be used at all: not expired, and the session within its maximum age.
+    fn alive(&self, tokens: &TokenSet, now: i64) -> bool {
+        !tokens.is_past_max_age(now, self.inner.config.max_session_age_ms) && !tokens.is_expired(now)
     }
 
     /// Whether a live token is to be handed out as it is: not due, or due but not renewable now.

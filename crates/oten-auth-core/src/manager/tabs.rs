@@ -66,21 +66,22 @@ impl TokenManager {
                 }
             }
             SiblingMessage::Who { .. } => {
-                let tokens = self.tokens();
-                self.post(SiblingMessage::Here {
-                    from: String::new(),
-                    sub: tokens.as_ref().and_then(|t| t.user.as_ref()).map(|u| u.sub.clone()),
-                    lineage: tokens.map(|t| t.lineage),
-                });
+                let (sub, lineage) = {
+                    let st = self.inner.state.borrow();
+                    let tokens = st.tokens.as_ref();
+                    (tokens.and_then(|t| t.user.as_ref()).map(|u| u.sub.clone()), tokens.map(|t| t.lineage.clone()))
+                };
+                self.post(SiblingMessage::Here { from: String::new(), sub, lineage });
             }
             SiblingMessage::Here { from, sub, lineage } => {
-                let mine = self.tokens().map(|t| t.lineage);
                 let mut st = self.inner.state.borrow_mut();
-                if let Some(census) = st.census.as_mut() {
-                    if !census.iter().any(|t| &t.tab == from) {
-                        let same_session = lineage.is_some() && *lineage == mine;
-                        census.push(SiblingTab { tab: from.clone(), sub: sub.clone(), same_session });
-                    }
+                let st = &mut *st;
+                // Only while this tab asks; one entry per tab.
+                let Some((_, census)) = st.census.as_mut() else { return };
+                if !census.iter().any(|t| &t.tab == from) {
+                    let mine = st.tokens.as_ref().map(|t| t.lineage.as_str());
+                    let same_session = lineage.is_some() && lineage.as_deref() == mine;
+                    census.push(SiblingTab { tab: from.clone(), sub: sub.clone(), same_session });
                 }
             }
         }
@@ -103,10 +104,18 @@ impl TokenManager {
         if siblings.others().await == 0 {
             return Vec::new();
         }
-        self.inner.state.borrow_mut().census.get_or_insert_with(Vec::new);
+        // Calls that overlap share one census: each gets what was gathered, the last one ends it.
+        self.inner.state.borrow_mut().census.get_or_insert_with(Default::default).0 += 1;
         self.post(SiblingMessage::Who { from: String::new() });
         self.sleep(self.inner.config.ask_timeout_ms).await;
-        self.inner.state.borrow_mut().census.take().unwrap_or_default()
+        let mut st = self.inner.state.borrow_mut();
+        match st.census.as_mut() {
+            Some((askers, census)) if *askers > 1 => {
+                *askers -= 1;
+                census.clone()
+            }
+            _ => st.census.take().map(|(_, census)| census).unwrap_or_default(),
+        }
     }
 
     /// Gets the session ready when the page starts, before anything uses it.
