@@ -86,7 +86,9 @@ impl Metrics {
     pub fn api(&self, route: &str, status: u16) {
         let route = {
             let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-            if routes.contains(route) || routes.len() < MAX_ROUTES {
+            if routes.contains(route) {
+                route.to_owned()
+            } else if routes.len() < MAX_ROUTES {
                 routes.insert(route.to_owned());
                 route.to_owned()
             } else {

@@ -218,3 +218,28 @@ async fn relay(mut answer: reqwest::Response) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::stays_under_api;
+
+    #[test]
+    fn only_paths_that_stay_under_api_are_proxied() {
+        for ok in ["/api/user/profile", "/api/a.b/c", "/api/..a", "/api/x;y", "/api/"] {
+            assert!(stays_under_api(ok), "{ok}");
+        }
+        for leaves in [
+            "/api/../admin",
+            "/api/%2e%2e/admin",
+            "/api/%2E%2e/admin",
+            "/api/..;x/admin",
+            "/api/%2e%2e%3bx/admin",
+            "/api/./x",
+            "/api/a\\..\\admin",
+            "/api/a%5c..%5cadmin",
+            "/api/a%2f..%2fadmin",
+        ] {
+            assert!(!stays_under_api(leaves), "{leaves}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use oten_auth_core::{sanitize_return_path, PendingAuthorization, SignInOptions};
+use oten_auth_core::{constant_time_eq, sanitize_return_path, PendingAuthorization, SignInOptions};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -91,7 +91,10 @@ pub async fn callback(State(app): State<Arc<AppState>>, headers: HeaderMap, RawQ
                     .and_then(|sealed| app.keys.open_text(&id, PENDING_FIELD, &sealed).ok())
                     .and_then(|plain| serde_json::from_slice::<serde_json::Value>(&plain).ok())
                     // Only the browser that started the attempt may finish it.
-                    .filter(|record| browser.is_some() && record["browser"].as_str() == browser.as_deref())
+                    .filter(|record| {
+                        let (held, started) = (browser.as_deref(), record["browser"].as_str());
+                        held.zip(started).is_some_and(|(a, b)| constant_time_eq(a.as_bytes(), b.as_bytes()))
+                    })
                     .and_then(|record| record["pending"].as_str().and_then(PendingAuthorization::from_json)),
                 Err(e) => {
                     return html_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), "/auth/login")
@@ -167,7 +170,7 @@ pub async fn logout(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(
         return no_store(Redirect::to(&app.settings.post_logout_redirect_uri()).into_response());
     };
     let expected = cookie::logout_id(&value);
-    if q.sid.as_deref().map(str::as_bytes) != Some(expected.as_bytes()) {
+    if !q.sid.as_deref().is_some_and(|sid| constant_time_eq(sid.as_bytes(), expected.as_bytes())) {
         return json_error(StatusCode::BAD_REQUEST, "invalid_logout", "sign out from the app (its logout link)");
     }
     end_and_redirect(&app, &value).await
@@ -187,7 +190,7 @@ pub async fn logout_post(
     let secure = app.settings.secure_cookies();
     let held = cookie::read(&headers, secure);
     if let (Some(sid), Some(value)) = (&q.sid, &held) {
-        if *sid != cookie::logout_id(value) {
+        if !constant_time_eq(sid.as_bytes(), cookie::logout_id(value).as_bytes()) {
             return json_error(StatusCode::CONFLICT, "other_session", "the browser holds another session by now");
         }
     }
