@@ -2,7 +2,8 @@
 //
 //   node scripts/bench.mjs REPO sizes   the release build's first-visit sizes, the library's own cost (examples/minimal
 //                                       with and without auth, built by scripts/bench), and the peers' bundles built in
-//                                       the same run (esbuild, minified, from bench/node_modules) → target/bench/sizes.json
+//                                       the same run (esbuild, minified, from bench/node_modules) → target/bench/sizes.json;
+//                                       also bundles bench/peers/oidc-client-ts-bench.mjs for the browser runs
 //   node scripts/bench.mjs REPO table   prints one table of sizes.json and browser.json (bench/browser.mjs) and writes
 //                                       both to target/bench/latest.json
 //
@@ -20,13 +21,19 @@ const bench = join(repo, 'bench');
 const target = join(repo, 'target', 'bench');
 mkdirSync(target, { recursive: true });
 
-/** A peer's bundle: its entry (bench/peers/NAME.mjs) bundled and minified for the browser. */
-const peer = (name, pkg) => {
+/** Bundles and minifies a peer entry (bench/peers/NAME.mjs) for the browser into bench/out/NAME.js. */
+const bundle = (name) => {
   const file = join(bench, 'out', `${name}.js`);
   execFileSync(join(bench, 'node_modules', '.bin', 'esbuild'), [
     join(bench, 'peers', `${name}.mjs`), '--bundle', '--minify', '--format=esm', '--target=es2020',
     '--platform=browser', `--outfile=${file}`, '--log-level=warning',
   ], { stdio: 'inherit' });
+  return file;
+};
+
+/** A peer's bundle and its sizes. */
+const peer = (name, pkg) => {
+  const file = bundle(name);
   const { version } = JSON.parse(readFileSync(join(bench, 'node_modules', pkg, 'package.json'), 'utf8'));
   return { package: `${pkg}@${version}`, ...measure(readFileSync(file)) };
 };
@@ -60,6 +67,7 @@ const sizes = () => {
     },
   };
   writeFileSync(join(target, 'sizes.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  bundle('oidc-client-ts-bench'); // what bench/browser.mjs drives, served at /bench/
   console.log(`    app first visit ${figures.dist_total_gzip_bytes} B gzip; library ${figures.library_gzip_bytes} B gzip`);
 };
 

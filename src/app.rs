@@ -1,5 +1,6 @@
 //! The root component: auth provided once, the router, the layout.
 
+use crate::clock::provide_clock;
 use crate::pages::{HomePage, NotFound, ProfilePage, SecurityPage, SessionPage, SignedOutPage};
 use crate::refresh_history::provide_refresh_history;
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ use oten_auth::{provide_auth_from_url, use_auth, AuthCallback, LoginRedirect, Re
 pub fn App() -> impl IntoView {
     provide_auth_from_url("/config.json");
     provide_refresh_history();
+    provide_clock();
     view! {
         <Router>
             <Header/>

@@ -1,18 +1,48 @@
 //! The access token's lifetime as a bar: how much of it has passed, where the refresh comes, and a countdown.
 
-use crate::clock::{duration_text, use_now_ms};
+use crate::clock::duration_text;
 use leptos::prelude::*;
 use oten_auth::use_auth;
 
 /// When the current access token was received, is due for refresh and expires (ms since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Lifetime {
+pub(crate) struct Lifetime {
     received: i64,
     refresh_at: i64,
     expires: i64,
 }
 
+/// Where the access token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Fresh,
+    Due,
+    Expired,
+}
+
+/// The current access token's lifetime, re-read whenever the token changes (not with every tick).
+pub(crate) fn use_token_lifetime() -> Memo<Option<Lifetime>> {
+    let auth = use_auth();
+    Memo::new(move |_| {
+        auth.expires_at.track();
+        let session = auth.session()?;
+        let manager = session.manager();
+        let expires = auth.expires_at.get_untracked()?;
+        let received = manager.tokens()?.stored_at;
+        Some(Lifetime { received, refresh_at: manager.refresh_due_at().unwrap_or(expires), expires })
+    })
+}
+
 impl Lifetime {
+    /// Where the token stands at `now`.
+    pub(crate) fn phase(&self, now: i64) -> Phase {
+        match now {
+            t if t >= self.expires => Phase::Expired,
+            t if t >= self.refresh_at => Phase::Due,
+            _ => Phase::Fresh,
+        }
+    }
+
     /// Where `at` falls on the bar, in hundredths of a percent (0 to 10,000): integers, so that no float formatting
     /// code is linked in for it.
     fn hundredths(&self, at: i64) -> i64 {
@@ -26,25 +56,15 @@ pub(crate) fn svg_length(hundredths: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
-/// The bar and its countdown; re-read whenever the token changes, and ticking every second.
+/// The bar and its countdown; re-read whenever the token changes, and moving with `now` (the page's one ticking
+/// clock, [`crate::clock::use_now_ms`]).
 #[component]
-pub fn LifetimeBar() -> impl IntoView {
+pub fn LifetimeBar(now: ReadSignal<i64>) -> impl IntoView {
     let auth = use_auth();
-    let now = use_now_ms();
-    let lifetime = Memo::new(move |_| {
-        auth.expires_at.track();
-        let session = auth.session()?;
-        let manager = session.manager();
-        let tokens = manager.tokens()?;
-        Some(Lifetime {
-            received: tokens.stored_at,
-            refresh_at: manager.refresh_due_at().unwrap_or(tokens.expires_at),
-            expires: tokens.expires_at,
-        })
-    });
+    let lifetime = use_token_lifetime();
     let passed = move || lifetime.get().map_or(0, |l| l.hundredths(now.get()));
     let refresh_mark = move || lifetime.get().map_or(10_000, |l| l.hundredths(l.refresh_at));
-    let due = move || lifetime.get().is_some_and(|l| now.get() >= l.refresh_at);
+    let due = move || lifetime.get().is_some_and(|l| l.phase(now.get()) != Phase::Fresh);
     let countdown = move || match lifetime.get() {
         None => "No access token.".to_owned(),
         Some(l) => {

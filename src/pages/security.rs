@@ -3,6 +3,7 @@
 
 use super::error_notice::ErrorNotice;
 use crate::api;
+use crate::clock::date_and_time;
 use leptos::prelude::*;
 use oten_auth::use_auth;
 
@@ -21,7 +22,7 @@ pub fn SecurityPage() -> impl IntoView {
                     security.try_get().flatten().map(|result| result.map(|s| view! {
                         <dl class="profile">
                             <dt>"Signed in at"</dt>
-                            <dd data-testid="security-auth-time">{format_time(s.auth_time)}</dd>
+                            <dd data-testid="security-auth-time">{date_and_time(s.auth_time * 1000)}</dd>
                             <dt>"Needed within"</dt>
                             <dd data-testid="security-max-age">{format!("{} s", s.max_age)}</dd>
                         </dl>
@@ -30,11 +31,6 @@ pub fn SecurityPage() -> impl IntoView {
             </ErrorBoundary>
         </Suspense>
     }
-}
-
-fn format_time(epoch_secs: i64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_secs as f64 * 1000.0));
-    String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
 }
 
 #[cfg(test)]

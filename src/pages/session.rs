@@ -2,21 +2,13 @@
 //! countdown, this tab's refreshes as a timeline, the granted scopes, who the ID token says you are (its claims,
 //! never the token), the other tabs of this app, the metrics, and "Refresh now" and "Sign out".
 
-use super::lifetime_bar::LifetimeBar;
+use super::lifetime_bar::{use_token_lifetime, LifetimeBar, Phase};
 use super::metrics_panel::MetricsPanel;
 use crate::clock::{time_of_day, use_now_ms};
 use crate::refresh_history::{use_refresh_history, Outcome};
 use leptos::prelude::*;
 use oten_auth::core::SiblingTab;
 use oten_auth::use_auth;
-
-/// Where the access token stands, for the announcements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Fresh,
-    Due,
-    Expired,
-}
 
 /// Where "Refresh now" stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,15 +63,8 @@ pub fn SessionPage() -> impl IntoView {
     // What a screen reader hears: thresholds and outcomes as they happen, never the ticking countdown. Where the
     // token stands changes only when it crosses a threshold (due, expired), not with every tick.
     let now = use_now_ms();
-    let phase = Memo::new(move |_| {
-        let Some(expires) = auth.expires_at.get() else { return Phase::Fresh };
-        let due_at = auth.session().and_then(|s| s.manager().refresh_due_at()).unwrap_or(expires);
-        match now.get() {
-            t if t >= expires => Phase::Expired,
-            t if t >= due_at => Phase::Due,
-            _ => Phase::Fresh,
-        }
-    });
+    let lifetime = use_token_lifetime();
+    let phase = Memo::new(move |_| lifetime.get().map_or(Phase::Fresh, |l| l.phase(now.get())));
     let announcement = move || {
         if auth.refreshing.get() {
             return "Refreshing the session…".to_owned();
@@ -146,7 +131,7 @@ pub fn SessionPage() -> impl IntoView {
         <h1>"Session"</h1>
         <section class="card" aria-labelledby="token-title">
             <h2 id="token-title">"Access token"</h2>
-            <LifetimeBar/>
+            <LifetimeBar now/>
             <div class="actions">
                 <button type="button" class="button primary" data-testid="refresh-now" on:click=refresh_now
                     aria-disabled=move || (manual.get() == Manual::Running || auth.refreshing.get()).to_string()>

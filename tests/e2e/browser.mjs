@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests: a headless system Chromium (never a downloaded browser),
 // a fresh context per test, console/page-error capture, screenshots into artifacts/.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,6 +181,25 @@ export const recordTokenRequests = (page) => {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * After an API refused the session: /login says why and waits for a click (no sign-in starts by itself); one click
+ * signs in again, the refusal comes back, and the app explains instead of looping. `authorizations` is
+ * {@link recordAuthorizations}' list, holding the first sign-in.
+ */
+export const expectRefusedSessionNotToLoop = async (page, authorizations) => {
+  await page.getByTestId('session-ended').waitFor();
+  assert.match(await page.getByTestId('session-ended-reason').innerText(), /refused your session/i);
+  await sleep(1_500);
+  assert.equal(authorizations.length, 1, 'no sign-in started by itself');
+  await page.getByTestId('sign-in-again').click();
+  await page.getByTestId('session-ended-again').waitFor({ timeout: 15_000 });
+  assert.equal(authorizations.length, 2, 'one sign-in attempt after the first refusal');
+  await page.getByTestId('sign-out-instead').waitFor();
+  await page.getByTestId('try-again').waitFor();
+  await sleep(3_000);
+  assert.equal(authorizations.length, 2, 'no loop');
+};
+
 /** Polls `check` (an async function) every 100 ms until it returns a truthy value or `ms` pass. */
 export const eventually = async (check, ms = 10_000, what = 'condition') => {
   const deadline = Date.now() + ms;
@@ -260,11 +280,11 @@ export const press = (page, testId) => page.evaluate((id) => {
 }, testId);
 
 /**
- * Clicks "Sign out" in the app and confirms at the IdP: the default sign-out is a GET to the end-session endpoint
+ * Clicks "Sign out" in the app (the header's, or the button with test id `button`) and confirms at the IdP: the default sign-out is a GET to the end-session endpoint
  * without a token, so the IdP asks the person to confirm.
  */
-export const signOutAndConfirm = async (page) => {
-  await page.getByTestId('sign-out').click();
+export const signOutAndConfirm = async (page, button = 'sign-out') => {
+  await page.getByTestId(button).click();
   await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout`));
   await page.getByTestId('idp-logout-confirm').click();
   await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, ARTIFACTS, IDP, leaseClient, openPage, signInAtIdp, useAppConfig, useBrowser,
+  ALICE, APP, ARTIFACTS, leaseClient, openPage, signInAtIdp, signOutAndConfirm, useAppConfig, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -88,10 +88,7 @@ test('the whole journey is accessible in light and dark, at desktop and phone wi
     await page.locator('main h1').waitFor();
     await checkPage(page, '6-security', problems);
 
-    await page.getByTestId('sign-out').click();
-    await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout`));
-    await page.getByTestId('idp-logout-confirm').click();
-    await page.waitForURL(`${APP}/signed-out`);
+    await signOutAndConfirm(page);
     await checkPage(page, '7-signed-out', problems);
 
     assert.deepEqual(problems, [], `accessibility and layout problems:\n${problems.join('\n')}`);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import {
   API, APP, BOB, isLoginPage, leaseClient, openPage, refuseAtApi, screenshot, signInAtIdp, signInFromHome,
-  useAppConfig, useBrowser,
+  sleep, useAppConfig, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -54,6 +54,9 @@ test('bob edits his profile: saved, refused beside the field, kept across a page
     await page.getByTestId('profile-name-problem').filter({ hasText: 'Enter a name.' }).waitFor();
     assert.equal(await name.getAttribute('aria-invalid'), 'true');
     assert.equal(puts, 0, 'an empty name is not sent');
+
+    await sleep(500);
+    assert.equal(puts, 0, 'nor a moment later');
 
     // Refused by the API (a rule only the server knows): its words beside the field, the draft kept.
     await name.fill('<Bob>');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, IDP, clientStats, duplicateTab, eventually, leaseClient, openPage, screenshot, signInFromHome, storedTokens, useAppConfig, useBrowser,
+  ALICE, APP, clientStats, duplicateTab, eventually, leaseClient, openPage, screenshot, signInFromHome, signOutAndConfirm, storedTokens, useAppConfig, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -47,10 +47,7 @@ test('the session page shows a refresh happen, and one on request, without a tok
     }
 
     // The page's own "Sign out": the IdP asks to confirm (a GET without a token), then the app's signed-out page.
-    await page.getByTestId('session-sign-out').click();
-    await page.waitForURL((url) => url.href.startsWith(`${IDP}/v1/oauth/logout`));
-    await page.getByTestId('idp-logout-confirm').click();
-    await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
+    await signOutAndConfirm(page, 'session-sign-out');
     assert.equal(await storedTokens(page), null);
   } finally {
     await close();
