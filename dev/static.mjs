@@ -5,12 +5,18 @@
 // --isolate, pages are cross-origin isolated (COOP same-origin, COEP require-corp), which gives performance.now() a
 // 5 µs grain instead of 100 µs (scripts/bench's timings).
 //
-//   node dev/static.mjs [root=dist] [port=8080] [--compress] [--isolate]
+// Every answer carries the security headers a deployment sends (a strict Content-Security-Policy, Referrer-Policy
+// no-referrer…), derived from the served config.json by the core's `security_headers` example, the same derivation
+// a deployment uses (README, "Security headers"); --no-csp leaves them out (scripts/bench's peer pages).
+//
+//   node dev/static.mjs [root=dist] [port=8080] [--compress] [--isolate] [--no-csp]
 
+import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 import { listen } from './http.mjs';
@@ -38,6 +44,17 @@ const isolate = args.includes('--isolate');
 const [rootArg, portArg] = args.filter((a) => !a.startsWith('--'));
 const root = resolve(rootArg ?? 'dist');
 const port = Number(portArg ?? process.env.PORT ?? 8080);
+
+/** The headers `config.json` calls for, from the same code a deployment generates them with. */
+const securityHeaders = (dir) => {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const out = execFileSync('cargo', ['run', '--quiet', '-p', 'oten-auth-core', '--example', 'security_headers', '--',
+    '--format', 'json', join(dir, 'config.json')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out);
+};
+const SECURITY_HEADERS = args.includes('--no-csp')
+  ? { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' }
+  : securityHeaders(root);
 
 const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', '.map', '.svg', '.txt', '.webmanifest']);
 /** "path\0encoding\0mtime\0size" → compressed body. */
@@ -80,8 +97,7 @@ const send = async (req, res, status, path, info) => {
     'Content-Type': MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': body ? body.length : info.size,
     'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    ...SECURITY_HEADERS,
     ...(encoding ? { 'Content-Encoding': encoding } : {}),
     ...(compress && COMPRESSIBLE.has(extname(path).toLowerCase()) ? { Vary: 'Accept-Encoding' } : {}),
     ...(isolate ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),

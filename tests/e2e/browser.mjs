@@ -46,12 +46,39 @@ export const useBrowser = () => {
 };
 
 /**
- * Opens a fresh context and page, recording console messages and page errors.
- * `close()` closes the context and throws if the page reported an uncaught error.
+ * Records the Content-Security-Policy violations of every page of `context` (Chromium reports each one on the
+ * console: "Refused to … because it violates the following Content Security Policy directive …"), on the app's
+ * pages and the IdP's alike. Returns the live list of {text, url}.
  */
-export const openPage = async (browser, t) => {
+export const watchCsp = (context) => {
+  const violations = [];
+  context.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push({ text: msg.text(), url: msg.page()?.url() ?? '' });
+  });
+  return violations;
+};
+
+/** How Chromium words a blocked fetch (it does not always name the directive). */
+export const CSP_CONNECT = /Refused to connect|connect-src/;
+
+/** Throws when `violations` holds one that none of the `expected` patterns matches. */
+export const assertNoUnexpectedCsp = (violations, expected = []) => {
+  const unexpected = violations.filter((v) => !expected.some((pattern) => pattern.test(v.text)));
+  if (unexpected.length) {
+    throw new Error(`Content-Security-Policy violations:\n${unexpected.map((v) => `  ${v.text} (${v.url})`).join('\n')}`);
+  }
+};
+
+/**
+ * Opens a fresh context and page, recording console messages, page errors and CSP violations.
+ * `close()` closes the context and throws if the page reported an uncaught error, or a Content-Security-Policy
+ * violation not matched by `options.expectedCsp` (patterns: a test that reaches an unlisted origin on purpose lists
+ * the violations it expects).
+ */
+export const openPage = async (browser, t, { expectedCsp = [] } = {}) => {
   const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
   context.setDefaultTimeout(15_000);
+  const cspViolations = watchCsp(context);
   const page = await context.newPage();
   const consoleMessages = [];
   const pageErrors = [];
@@ -66,8 +93,9 @@ export const openPage = async (browser, t) => {
       const errors = consoleMessages.filter((m) => m.type === 'error').slice(-5).map((m) => `  console: ${m.text} (${m.url})`);
       throw new Error(`page errors:\n${[...pageErrors.map((e) => `  ${e.stack ?? e}`), ...errors].join('\n')}`);
     }
+    assertNoUnexpectedCsp(cspViolations, expectedCsp);
   };
-  return { context, page, consoleMessages, pageErrors, close };
+  return { context, page, consoleMessages, pageErrors, cspViolations, close };
 };
 
 const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -233,6 +261,7 @@ export const launchFreezable = async () => {
   const browser = await chromium.connectOverCDP(ws, { noDefaults: true });
   const context = browser.contexts()[0];
   context.setDefaultTimeout(15_000);
+  const cspViolations = watchCsp(context);
   const close = async () => {
     await browser.close().catch(() => {});
     const exited = new Promise((r) => proc.once('exit', r));
@@ -241,6 +270,7 @@ export const launchFreezable = async () => {
     // Chromium's helper processes may still be writing for a moment: best effort, it is a temporary folder.
     await sleep(300);
     try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); } catch { /* left in tmp */ }
+    assertNoUnexpectedCsp(cspViolations);
   };
   return { browser, context, close };
 };

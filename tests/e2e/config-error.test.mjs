@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { APP, openPage, screenshot, useBrowser } from './browser.mjs';
+import { APP, CSP_CONNECT, openPage, screenshot, useBrowser } from './browser.mjs';
 
 const browser = useBrowser();
 
@@ -55,7 +55,8 @@ test('malformed config.json: a readable error', async (t) => {
 });
 
 test('an issuer without discovery: a readable error, no crash', async (t) => {
-  const { page, pageErrors, close } = await openPage(browser(), t);
+  // The served policy names the real issuer, so the browser refuses to fetch this one's discovery document.
+  const { page, pageErrors, close } = await openPage(browser(), t, { expectedCsp: [CSP_CONNECT] });
   try {
     const text = await homeWithConfig(page, JSON.stringify({ auth: { issuer: 'http://127.0.0.1:9002', client_id: 'spa-dev' } }));
     assert.ok(text.trim().length > 10, `an error is shown (got ${JSON.stringify(text)})`);

@@ -66,6 +66,7 @@ mod request_object;
 mod return_path;
 pub mod routes;
 mod secret;
+mod security_headers;
 mod siblings;
 mod sign_in;
 mod step_up;
@@ -115,6 +116,7 @@ pub use request_object::{
 };
 pub use return_path::sanitize_return_path;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce, RefreshToken, State};
+pub use security_headers::{SecurityHeaders, SecurityHeadersError};
 pub use siblings::{
     LockGuard, LockMode, RecordUpdate, Runtime, SiblingMessage, SiblingTab, Siblings, SiblingsError, TokensKind,
 };

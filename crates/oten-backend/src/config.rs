@@ -237,6 +237,22 @@ impl BackendConfig {
         self.post_logout_redirect_uri.clone().unwrap_or_else(|| format!("{}/signed-out", self.public_origin))
     }
 
+    /// The security headers of the app's documents (a strict Content-Security-Policy and its companions), derived
+    /// from the configuration this backend serves the app ([`BackendConfig::served_app_config`]).
+    ///
+    /// ```
+    /// let c = oten_backend::BackendConfig::from_json(r#"{"mode":"token-mediating","public_origin":"https://app.test",
+    ///   "issuer":"https://idp.test","client_id":"b","app_config":{"auth":{"api_origins":["https://api.test"]}}}"#).unwrap();
+    /// let csp = c.document_headers().unwrap().content_security_policy();
+    /// assert!(csp.contains("connect-src 'self' https://api.test;"));
+    /// ```
+    pub fn document_headers(&self) -> Result<oten_auth_core::SecurityHeaders, String> {
+        let served = oten_auth_core::ConfigFile::from_json(&self.served_app_config().to_string())
+            .map_err(|e| format!("app_config: {e}"))?;
+        oten_auth_core::SecurityHeaders::for_config(&served.auth.with_app_origin(&self.public_origin))
+            .map_err(|e| format!("app_config: {e}"))
+    }
+
     /// The `config.json` served to the app: [`BackendConfig::app_config`] with this backend's mode.
     ///
     /// ```

@@ -7,6 +7,7 @@ use crate::keyring::KeyRing;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::store::Database;
+use axum::http::{HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -25,6 +26,9 @@ pub struct AppState {
     pub http: HttpClient,
     /// Metrics.
     pub metrics: Metrics,
+    /// The security headers of the app's documents ([`BackendConfig::document_headers`]; the strictest ones,
+    /// same origin only, when the app's configuration names something no policy can).
+    pub document_headers: Vec<(HeaderName, HeaderValue)>,
     flights: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
@@ -37,7 +41,27 @@ impl AppState {
         keys: KeyRing,
         http: HttpClient,
     ) -> Arc<Self> {
-        Arc::new(Self { settings, provider, db, keys, http, metrics: Metrics::default(), flights: Mutex::default() })
+        let headers = settings.document_headers().unwrap_or_else(|e| {
+            tracing::warn!("security headers: {e}; serving the app with a same-origin-only policy");
+            oten_auth_core::SecurityHeaders::same_origin_only()
+        });
+        let document_headers = headers
+            .headers()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                Some((HeaderName::from_bytes(name.as_bytes()).ok()?, HeaderValue::from_str(&value).ok()?))
+            })
+            .collect();
+        Arc::new(Self {
+            settings,
+            provider,
+            db,
+            keys,
+            http,
+            metrics: Metrics::default(),
+            document_headers,
+            flights: Mutex::default(),
+        })
     }
 
     /// The in-process lock of one session's refresh: every concurrent request of the session waits on the same one.

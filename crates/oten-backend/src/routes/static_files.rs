@@ -29,8 +29,10 @@ pub async fn serve(State(app): State<Arc<AppState>>, request: Request) -> Respon
     let cache =
         if path.ends_with("index.html") || path.ends_with("config.json") { "no-cache" } else { "public, max-age=3600" };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // A strict Content-Security-Policy from the served config, Referrer-Policy no-referrer, nosniff, COOP.
+    for (name, value) in &app.document_headers {
+        headers.insert(name.clone(), value.clone());
+    }
     response
 }
 
