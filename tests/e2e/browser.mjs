@@ -319,3 +319,85 @@ export const signOutAndConfirm = async (page, button = 'sign-out') => {
   await page.getByTestId('idp-logout-confirm').click();
   await page.waitForURL((url) => url.origin === APP && url.pathname === '/signed-out');
 };
+
+/**
+ * SECURITY.md #7 and #9: watches everything a context's pages do for the tokens they receive. Every token the IdP's
+ * token endpoint answers is collected; `check(page)` then fails when one of them is in a URL (a request or a
+ * navigation), a console message, a request header other than the API's Authorization, a request body other than the
+ * IdP's token and revocation endpoints', localStorage, document.cookie or IndexedDB. Call `check` at several points
+ * (storage is looked at when it is called); it returns how many tokens it looked for.
+ */
+export const watchTokens = (context) => {
+  const tokens = new Set();
+  const pending = [];
+  const requests = [];
+  const consoleTexts = [];
+  const navigations = [];
+  context.on('request', (r) => {
+    requests.push({ url: r.url(), method: r.method(), headers: r.headers(), body: r.postData() ?? '' });
+    if (r.frame() === r.frame().page()?.mainFrame() && r.isNavigationRequest()) navigations.push(r.url());
+  });
+  context.on('response', (res) => {
+    const url = new URL(res.url());
+    if (url.origin !== IDP || url.pathname !== '/v1/oauth/token' || res.request().method() !== 'POST') return;
+    pending.push(res.json().then((body) => {
+      for (const key of ['access_token', 'refresh_token', 'id_token']) if (typeof body[key] === 'string') tokens.add(body[key]);
+    }).catch(() => {}));
+  });
+  context.on('console', (msg) => consoleTexts.push(msg.text()));
+  const check = async (page) => {
+    await Promise.all(pending);
+    const list = [...tokens].filter((t) => t.length >= 16);
+    assert.ok(list.length > 0, 'the watch saw tokens to look for');
+    const holds = (text) => list.some((t) => String(text).includes(t));
+    for (const r of requests) {
+      const { origin, pathname } = new URL(r.url);
+      assert.ok(!holds(r.url), `a token in the URL of ${r.method} ${origin}${pathname}`);
+      for (const [name, value] of Object.entries(r.headers)) {
+        if (holds(value)) {
+          assert.ok(origin === API && name === 'authorization', `a token in the ${name} header of a request to ${origin}${pathname}`);
+        }
+      }
+      if (holds(r.body)) {
+        assert.ok(origin === IDP && ['/v1/oauth/token', '/v1/oauth/revoke'].includes(pathname),
+          `a token in the body of ${r.method} ${origin}${pathname}`);
+      }
+    }
+    for (const url of navigations) assert.ok(!holds(url), 'a token in a navigated URL (the history)');
+    const redact = (text) => list.reduce((t, token) => t.replaceAll(token, '[token]'), String(text));
+    for (const text of consoleTexts) assert.ok(!holds(text), `a token in a console message: ${redact(text).slice(0, 120)}`);
+    if (new URL(page.url()).origin === APP) {
+      const stored = await page.evaluate(async () => {
+        const idb = [];
+        for (const { name } of await indexedDB.databases()) {
+          const db = await new Promise((resolve, reject) => {
+            const open = indexedDB.open(name);
+            open.onsuccess = () => resolve(open.result);
+            open.onerror = () => reject(open.error);
+          });
+          for (const store of db.objectStoreNames) {
+            const rows = await new Promise((resolve) => {
+              const req = db.transaction(store).objectStore(store).getAll();
+              req.onsuccess = () => resolve(req.result);
+              req.onerror = () => resolve([]);
+            });
+            idb.push(JSON.stringify(rows));
+          }
+          db.close();
+        }
+        return {
+          local: JSON.stringify(Object.entries(localStorage)),
+          cookie: document.cookie,
+          idb,
+          session: JSON.stringify(Object.entries(sessionStorage)),
+        };
+      });
+      assert.ok(!holds(stored.local), 'a token in localStorage');
+      assert.ok(!holds(stored.cookie), 'a token in document.cookie');
+      for (const rows of stored.idb) assert.ok(!holds(rows), 'a token in IndexedDB');
+      return { looked_for: list.length, in_session_storage: holds(stored.session) };
+    }
+    return { looked_for: list.length, in_session_storage: false };
+  };
+  return { check, requests };
+};

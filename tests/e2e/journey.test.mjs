@@ -2,7 +2,8 @@
 // the profile read, edited and refused, a refresh watched on /session with a short token, /security, signed out.
 // Every page is checked with axe-core (from npm, injected with page.evaluate: no script tag, nothing bypassed) in
 // light and dark, and photographed in both at desktop and phone width into artifacts/journey/. Alice's bio is the
-// only thing it changes (no other test reads it).
+// only thing it changes (no other test reads it). All along, no token may be anywhere but sessionStorage, the API's
+// Authorization header and the IdP's token and revocation requests (SECURITY.md #7, #9: `watchTokens`).
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, ARTIFACTS, leaseClient, openPage, signInAtIdp, signOutAndConfirm, useAppConfig, useBrowser,
+  ALICE, APP, ARTIFACTS, leaseClient, openPage, signInAtIdp, signOutAndConfirm, useAppConfig, useBrowser, watchTokens,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -52,6 +53,7 @@ test('the whole journey is accessible in light and dark, at desktop and phone wi
   const clientId = await leaseClient({ access_token_ttl: 8 });
   const { context, page, close } = await openPage(browser(), t);
   const problems = [];
+  const leaks = watchTokens(context);
   try {
     await useAppConfig(context, { client_id: clientId });
     await page.goto(`${APP}/`);
@@ -62,6 +64,7 @@ test('the whole journey is accessible in light and dark, at desktop and phone wi
     await signInAtIdp(page, ALICE);
     await page.waitForURL(`${APP}/`);
     await page.getByTestId('lifetime-bar').waitFor();
+    assert.equal((await leaks.check(page)).in_session_storage, true, 'the check finds the tokens where they are');
     await checkPage(page, '2-home', problems);
 
     await page.getByRole('link', { name: 'Profile', exact: true }).click();
@@ -82,6 +85,8 @@ test('the whole journey is accessible in light and dark, at desktop and phone wi
     await page.getByRole('link', { name: 'Session', exact: true }).click();
     await page.getByTestId('refresh-history').filter({ hasText: 'renewed at the IdP' }).waitFor({ timeout: 15_000 });
     await checkPage(page, '5-session', problems);
+    const afterRefresh = await leaks.check(page);
+    assert.ok(afterRefresh.looked_for >= 4, `the rotated tokens are looked for too (${afterRefresh.looked_for})`);
 
     await page.getByRole('link', { name: 'Security', exact: true }).click();
     await page.waitForURL(`${APP}/security`);
@@ -90,6 +95,7 @@ test('the whole journey is accessible in light and dark, at desktop and phone wi
 
     await signOutAndConfirm(page);
     await checkPage(page, '7-signed-out', problems);
+    assert.equal((await leaks.check(page)).in_session_storage, false, 'sign-out left no token in sessionStorage');
 
     assert.deepEqual(problems, [], `accessibility and layout problems:\n${problems.join('\n')}`);
   } finally {
