@@ -9,6 +9,7 @@ use crate::origin::OriginAllowList;
 use crate::refresh_source::CSRF_HEADER;
 use crate::secret::AccessToken;
 use crate::step_up::StepUpChallenge;
+use crate::token_set::{BEARER, DPOP};
 use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
 use serde::{de::DeserializeOwned, Serialize};
 use std::cell::{Cell, RefCell};
@@ -237,7 +238,8 @@ impl ApiClient {
             let authorized = self.allow.allows(&attempt.url);
             let token = if authorized {
                 let token = self.manager.get_valid_access_token().await.map_err(|e| self.auth_failure(e))?;
-                attempt.set_header("Authorization", format!("Bearer {}", token.expose()));
+                let scheme = if self.manager.is_dpop_bound() { DPOP } else { BEARER };
+                attempt.set_header("Authorization", format!("{scheme} {}", token.expose()));
                 Some(token)
             } else {
                 attempt.remove_header("Authorization");

@@ -102,6 +102,9 @@ pub struct AuthConfig {
     /// Whether a tab opened without a session joins one a sibling tab holds, and a signed-out tab joins a sibling's
     /// new sign-in (default true).
     pub join_sibling_tabs: bool,
+    /// Whether tokens are bound to a DPoP key (RFC 9449) when the provider offers `ES256` proofs (default true);
+    /// `false` keeps Bearer tokens whatever the provider offers.
+    pub dpop: bool,
     /// How sign-out ends the session at the provider (default GET, which every provider takes).
     pub end_session_method: EndSessionMethod,
 }
@@ -190,6 +193,7 @@ const AUTH_FIELDS: &[&str] = &[
     "request_timeout_ms",
     "max_session_age_secs",
     "join_sibling_tabs",
+    "dpop",
     "end_session_method",
 ];
 
@@ -208,6 +212,7 @@ struct RawAuthConfig {
     request_timeout_ms: Option<u32>,
     max_session_age_secs: Option<u32>,
     join_sibling_tabs: Option<bool>,
+    dpop: Option<bool>,
     end_session_method: Option<EndSessionMethod>,
 }
 
@@ -292,6 +297,7 @@ impl RawAuthConfig {
             request_timeout_ms: take(&mut o, "request_timeout_ms")?,
             max_session_age_secs: take(&mut o, "max_session_age_secs")?,
             join_sibling_tabs: take(&mut o, "join_sibling_tabs")?,
+            dpop: take(&mut o, "dpop")?,
             end_session_method: take(&mut o, "end_session_method")?,
         })
     }
@@ -436,6 +442,7 @@ impl AuthConfig {
                 "seconds",
             )?,
             join_sibling_tabs: raw.join_sibling_tabs.unwrap_or(true),
+            dpop: raw.dpop.unwrap_or(true),
             end_session_method: raw.end_session_method.unwrap_or_default(),
         })
     }

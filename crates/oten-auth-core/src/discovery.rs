@@ -47,6 +47,9 @@ pub struct ProviderMetadata {
     /// Whether the authorization response carries `iss` (RFC 9207); then a missing `iss` is refused.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// The DPoP proof algorithms the provider takes (RFC 9449); DPoP is used when `ES256` is among them.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// Why the provider's metadata was refused.
@@ -120,6 +123,7 @@ impl ProviderMetadata {
             pushed_authorization_request_endpoint: None,
             code_challenge_methods_supported: None,
             authorization_response_iss_parameter_supported: false,
+            dpop_signing_alg_values_supported: None,
         };
         meta.check().ok().map(|_| meta)
     }

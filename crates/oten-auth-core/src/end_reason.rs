@@ -47,6 +47,9 @@ pub enum EndReason {
     SignedOutElsewhere,
     /// The stored session was unreadable.
     Corrupt,
+    /// The key the session's tokens are bound to (DPoP) is gone from this browser (site data cleared, or the key
+    /// store unavailable): the tokens cannot be used without it.
+    ProofKeyLost,
 }
 
 impl EndReason {
@@ -82,6 +85,7 @@ impl EndReason {
             EndReason::Interrupted => "interrupted",
             EndReason::SignedOutElsewhere => "signed_out_elsewhere",
             EndReason::Corrupt => "corrupt",
+            EndReason::ProofKeyLost => "proof_key_lost",
         }
     }
 
@@ -114,6 +118,9 @@ impl std::fmt::Display for EndReason {
             }
             EndReason::SignedOutElsewhere => f.write_str("You signed out in another tab or window."),
             EndReason::Corrupt => f.write_str("Your saved session could not be read."),
+            EndReason::ProofKeyLost => f.write_str(
+                "Your session was tied to a key kept in this browser, and that key is gone (site data cleared?).",
+            ),
         }
     }
 }

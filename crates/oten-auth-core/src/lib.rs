@@ -46,6 +46,7 @@ mod clock;
 mod config;
 mod crypto;
 mod discovery;
+mod dpop;
 mod end_reason;
 mod end_session;
 mod error;
@@ -85,6 +86,7 @@ pub use clock::Clock;
 pub use config::{AuthConfig, AuthMode, ConfigError, ConfigFile, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use crypto::{Crypto, CryptoError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
+pub use dpop::{asks_for_dpop_nonce, dpop_offered, dpop_signing_input, Dpop, DpopKey, DpopTransport, DPOP_ALG};
 pub use end_reason::EndReason;
 pub use end_session::{end_session_request, EndSession, EndSessionMethod};
 pub use error::{AuthError, Deferral};
@@ -124,7 +126,7 @@ pub use sign_in::{fetch_jwks, SignInError, SignInFlow, SignInParts, SignedIn};
 pub use step_up::{StepUpChallenge, INSUFFICIENT_USER_AUTHENTICATION, STEP_UP_FRESH_SECS};
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token_set::{
-    is_valid_lineage, TokenResponseError, TokenSet, BACKEND_HELD, DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS,
-    MAX_LINEAGE_LEN,
+    is_valid_lineage, TokenResponseError, TokenSet, BACKEND_HELD, BEARER, DEFAULT_EXPIRES_IN_SECS, DPOP,
+    MAX_EXPIRES_IN_SECS, MAX_LINEAGE_LEN,
 };
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};

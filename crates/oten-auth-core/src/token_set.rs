@@ -43,7 +43,8 @@ pub struct TokenSet {
     /// The raw ID token, kept for `id_token_hint` at sign-out.
     #[serde(default)]
     pub id_token: Option<IdToken>,
-    /// Always `Bearer` (checked case-insensitively at receipt, stored in this spelling).
+    /// `Bearer`, or `DPoP` for tokens bound to a proof-of-possession key (RFC 9449); checked case-insensitively at
+    /// receipt, stored in these spellings.
     pub token_type: String,
     /// Granted scopes, space-separated.
     #[serde(default)]
@@ -66,7 +67,16 @@ pub struct TokenSet {
     /// When the person signed in (ms since epoch); the maximum session age counts from here.
     #[serde(default)]
     pub signed_in_at: i64,
+    /// The id of the DPoP key the tokens are bound to (where the browser keeps the key: never the key itself),
+    /// when they are; it carries over refreshes and travels to sibling tabs with the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
 }
+
+/// The `token_type` of bearer tokens (RFC 6750).
+pub const BEARER: &str = "Bearer";
+/// The `token_type` of tokens bound to a proof-of-possession key (RFC 9449).
+pub const DPOP: &str = "DPoP";
 
 /// The placeholder access token of a session held by a backend-for-frontend ([`TokenSet::backend_held`]).
 pub const BACKEND_HELD: &str = "(held by the backend)";
@@ -103,8 +113,8 @@ pub enum TokenResponseError {
     /// No `access_token`.
     #[error("the token endpoint's answer has no access_token")]
     MissingAccessToken,
-    /// `token_type` is not Bearer.
-    #[error("unsupported token_type {0:?}: only Bearer is supported")]
+    /// `token_type` is neither Bearer nor DPoP.
+    #[error("unsupported token_type {0:?}: only Bearer and DPoP are supported")]
     UnsupportedTokenType(String),
     /// A field has the wrong type or an impossible value.
     #[error("invalid {field} in the token endpoint's answer: {reason}")]
@@ -137,12 +147,13 @@ impl TokenSet {
             Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
             Some(_) => return Err(invalid("access_token", "not a non-empty string")),
         };
-        match object.get("token_type") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        let token_type = match object.get("token_type") {
+            None | Some(Value::Null) => BEARER,
+            Some(Value::String(t)) if t.eq_ignore_ascii_case(BEARER) => BEARER,
+            Some(Value::String(t)) if t.eq_ignore_ascii_case(DPOP) => DPOP,
             Some(Value::String(t)) => return Err(TokenResponseError::UnsupportedTokenType(t.clone())),
             Some(_) => return Err(invalid("token_type", "not a string")),
-        }
+        };
         let expires_in = parse_expires_in(object.get("expires_in"))?;
         let refresh_token = optional_string(object, "refresh_token")?
             .map(RefreshToken::new)
@@ -160,7 +171,7 @@ impl TokenSet {
             access_token,
             refresh_token,
             id_token,
-            token_type: "Bearer".to_owned(),
+            token_type: token_type.to_owned(),
             scope,
             expires_at: now_ms.saturating_add(expires_in * 1000),
             stored_at: now_ms,
@@ -168,6 +179,7 @@ impl TokenSet {
             lineage: previous.map(|p| p.lineage.clone()).unwrap_or_default(),
             seq: previous.map_or(0, |p| p.seq.saturating_add(1)),
             signed_in_at: previous.map_or(now_ms, |p| p.signed_in_at),
+            dpop_key: previous.and_then(|p| p.dpop_key.clone()),
         })
     }
 
@@ -207,7 +219,7 @@ impl TokenSet {
             access_token: AccessToken::new(BACKEND_HELD),
             refresh_token: None,
             id_token: None,
-            token_type: "Bearer".into(),
+            token_type: BEARER.to_owned(),
             scope,
             expires_at: ends_at.max(now_ms.saturating_add(1)),
             stored_at: now_ms,
@@ -215,7 +227,21 @@ impl TokenSet {
             lineage: String::new(),
             seq: 0,
             signed_in_at: now_ms,
+            dpop_key: None,
         }
+    }
+
+    /// Whether the tokens are bound to a DPoP key (`token_type` DPoP): the API needs `Authorization: DPoP …` and a
+    /// proof made with that key, and a copy of the token alone is refused.
+    ///
+    /// ```
+    /// use oten_auth_core::TokenSet;
+    /// let bound = TokenSet::parse_token_response(r#"{"access_token":"a","token_type":"dpop"}"#, 1, None).unwrap();
+    /// assert!(bound.is_dpop_bound() && bound.token_type == "DPoP");
+    /// assert!(!TokenSet::parse_token_response(r#"{"access_token":"a"}"#, 1, None).unwrap().is_dpop_bound());
+    /// ```
+    pub fn is_dpop_bound(&self) -> bool {
+        self.token_type == DPOP
     }
 
     /// The same tokens as the start of a new lineage (used at sign-in).
@@ -285,8 +311,11 @@ impl TokenSet {
         if set.access_token.expose().is_empty() {
             return Err("stored access token is empty".into());
         }
-        if !set.token_type.eq_ignore_ascii_case("bearer") {
-            return Err("stored token type is not Bearer".into());
+        if set.token_type != BEARER && set.token_type != DPOP {
+            return Err("stored token type is neither Bearer nor DPoP".into());
+        }
+        if set.is_dpop_bound() != set.dpop_key.as_deref().is_some_and(is_valid_lineage) {
+            return Err("stored DPoP binding is inconsistent".into());
         }
         if set.expires_at < set.stored_at || set.stored_at <= 0 {
             return Err("stored token times are impossible".into());
@@ -398,14 +427,34 @@ mod tests {
     }
 
     #[test]
-    fn token_type_is_bearer_in_any_case() {
-        assert!(parse(r#"{"access_token":"a","token_type":"BEARER"}"#).is_ok());
-        assert!(parse(r#"{"access_token":"a"}"#).is_ok());
+    fn token_type_is_bearer_or_dpop_in_any_case() {
+        assert_eq!(parse(r#"{"access_token":"a","token_type":"BEARER"}"#).unwrap().token_type, BEARER);
+        assert_eq!(parse(r#"{"access_token":"a"}"#).unwrap().token_type, BEARER);
+        assert_eq!(parse(r#"{"access_token":"a","token_type":"dpop"}"#).unwrap().token_type, DPOP);
         assert_eq!(
-            parse(r#"{"access_token":"a","token_type":"DPoP"}"#),
-            Err(TokenResponseError::UnsupportedTokenType("DPoP".into()))
+            parse(r#"{"access_token":"a","token_type":"mac"}"#),
+            Err(TokenResponseError::UnsupportedTokenType("mac".into()))
         );
         assert!(parse(r#"{"access_token":"a","token_type":1}"#).is_err());
+    }
+
+    #[test]
+    fn a_dpop_binding_carries_over_refreshes_and_must_be_consistent_in_storage() {
+        let mut bound = parse(r#"{"access_token":"a","token_type":"DPoP","refresh_token":"r"}"#).unwrap();
+        bound.dpop_key = Some("key-1".into());
+        bound.lineage = "l1".into();
+        let next = TokenSet::parse_token_response(r#"{"access_token":"b","token_type":"DPoP"}"#, 2_000, Some(&bound));
+        assert_eq!(next.unwrap().dpop_key.as_deref(), Some("key-1"));
+        assert_eq!(TokenSet::from_storage_json(&bound.to_storage_json()), Ok(bound.clone()));
+        let mut unbound_key = bound.clone();
+        unbound_key.dpop_key = None;
+        assert!(TokenSet::from_storage_json(&unbound_key.to_storage_json()).is_err(), "DPoP tokens without their key");
+        let mut bearer_with_key = bound.clone();
+        bearer_with_key.token_type = BEARER.into();
+        assert!(TokenSet::from_storage_json(&bearer_with_key.to_storage_json()).is_err(), "a key on Bearer tokens");
+        let mut odd_key = bound;
+        odd_key.dpop_key = Some("a key with spaces".into());
+        assert!(TokenSet::from_storage_json(&odd_key.to_storage_json()).is_err());
     }
 
     #[test]

@@ -225,6 +225,9 @@ pub enum TransportError {
     /// The server answered with a redirect to a request that refuses them ([`HttpRequest::no_redirects`]).
     #[error("the server answered with a redirect")]
     Redirected,
+    /// The request was never sent (what it needed could not be made, such as its DPoP proof).
+    #[error("the request was not sent: {0}")]
+    NotSent(String),
 }
 
 /// Sends requests. Single-threaded (WebAssembly in a browser), so futures need not be `Send`.

@@ -306,6 +306,12 @@ impl TokenManager {
         self.inner.state.borrow().tokens.clone()
     }
 
+    /// Whether the session's tokens are bound to a DPoP key ([`TokenSet::is_dpop_bound`]): the API client then
+    /// sends `Authorization: DPoP …`, and a [`crate::DpopTransport`] adds the proof.
+    pub fn is_dpop_bound(&self) -> bool {
+        self.inner.state.borrow().tokens.as_ref().is_some_and(TokenSet::is_dpop_bound)
+    }
+
     /// Whether there is a session (possibly with an expired access token that a refresh can renew).
     pub fn is_signed_in(&self) -> bool {
         self.ensure_loaded();

@@ -1,0 +1,257 @@
+//! DPoP (RFC 9449): sender-constrained tokens. A stolen DPoP-bound token is useless without the private key that
+//! signs a fresh proof for every request, and the browser keeps that key non-extractable.
+//!
+//! [`DpopTransport`] wraps the app's [`Transport`]: while a session is bound to a key ([`Dpop::bind`]), it adds a
+//! `DPoP` proof (a JWT signed by the key, naming the request's method and URL) to every request to the token
+//! endpoint and to every request carrying `Authorization: DPoP …` (with `ath`, the token's hash); it keeps the
+//! `DPoP-Nonce` each server hands out (per origin) and puts it in the next proofs; and when a server answers
+//! `use_dpop_nonce`, it sends the request once more with the new nonce. A token endpoint answers `use_dpop_nonce`
+//! *before* looking at the grant, so that second presentation of a refresh token is not a reuse.
+//!
+//! Everything else passes through untouched: no proof without a bound key, none to other URLs.
+
+use crate::base64url;
+use crate::clock::Clock;
+use crate::crypto::{Crypto, CryptoError};
+use crate::origin::origin_of;
+use crate::transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use futures::future::{FutureExt, LocalBoxFuture};
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The only proof algorithm used: ECDSA P-256 with SHA-256 (`ES256`), which every browser's WebCrypto has.
+pub const DPOP_ALG: &str = "ES256";
+
+/// A DPoP key pair: its public JWK and a signer. The private key never leaves it (in the browser, a
+/// non-extractable WebCrypto key).
+pub trait DpopKey {
+    /// The public key as a JWK (`kty`, `crv`, `x`, `y`), as it goes in every proof's header.
+    fn public_jwk(&self) -> &Map<String, Value>;
+    /// An `ES256` signature of `input`: raw `r || s`, 64 bytes.
+    fn sign(&self, input: &[u8]) -> LocalBoxFuture<'static, Result<Vec<u8>, CryptoError>>;
+}
+
+/// Whether a provider's metadata offers DPoP with the algorithm this client signs with.
+///
+/// ```
+/// assert!(oten_auth_core::dpop_offered(Some(&["ES256".to_string(), "EdDSA".to_string()][..])));
+/// assert!(!oten_auth_core::dpop_offered(Some(&["RS256".to_string()][..])));
+/// assert!(!oten_auth_core::dpop_offered(None));
+/// ```
+pub fn dpop_offered(algs: Option<&[String]>) -> bool {
+    algs.is_some_and(|algs| algs.iter().any(|a| a == DPOP_ALG))
+}
+
+/// The signing input (`header.payload`, base64url) of a DPoP proof for `method` at `url` (query and fragment are
+/// left out of `htu`), issued at `iat` (seconds) with a unique `jti`, the server's `nonce` if it gave one, and `ath`
+/// (the base64url SHA-256 of the access token) for resource requests.
+///
+/// ```
+/// use oten_auth_core::{dpop_signing_input, Method};
+/// let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y"});
+/// let input = dpop_signing_input(jwk.as_object().unwrap(), Method::Post, "https://idp.test/token?x#y", 1_700, "j1", None, None);
+/// let (header, payload) = input.split_once('.').unwrap();
+/// let payload = oten_auth_core::base64url::decode(payload).unwrap();
+/// assert_eq!(String::from_utf8(payload).unwrap(), r#"{"htm":"POST","htu":"https://idp.test/token","iat":1700,"jti":"j1"}"#);
+/// assert!(String::from_utf8(oten_auth_core::base64url::decode(header).unwrap()).unwrap().contains(r#""typ":"dpop+jwt""#));
+/// ```
+pub fn dpop_signing_input(
+    public_jwk: &Map<String, Value>,
+    method: Method,
+    url: &str,
+    iat: i64,
+    jti: &str,
+    nonce: Option<&str>,
+    ath: Option<&str>,
+) -> String {
+    let header = json!({ "typ": "dpop+jwt", "alg": DPOP_ALG, "jwk": public_jwk });
+    let htu = url.split(['?', '#']).next().unwrap_or(url);
+    let mut claims = json!({ "jti": jti, "htm": method.as_str(), "htu": htu, "iat": iat });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = nonce.into();
+    }
+    if let Some(ath) = ath {
+        claims["ath"] = ath.into();
+    }
+    format!("{}.{}", base64url::encode(header.to_string().as_bytes()), base64url::encode(claims.to_string().as_bytes()))
+}
+
+/// The DPoP state of one app: the key its session is bound to, and the nonces servers gave. Shared by the
+/// [`DpopTransport`] that makes the proofs and the code that binds and unbinds the session.
+#[derive(Default)]
+pub struct Dpop {
+    key: RefCell<Option<Rc<dyn DpopKey>>>,
+    nonces: RefCell<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for Dpop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dpop").field("bound", &self.is_bound()).field("nonces", &self.nonces.borrow().len()).finish()
+    }
+}
+
+impl Dpop {
+    /// Binds the session to `key`: from now on, token requests and `Authorization: DPoP` requests carry proofs.
+    pub fn bind(&self, key: Rc<dyn DpopKey>) {
+        *self.key.borrow_mut() = Some(key);
+    }
+
+    /// Unbinds: requests go out without proofs (a Bearer session, or none).
+    pub fn unbind(&self) {
+        self.key.borrow_mut().take();
+    }
+
+    /// Whether a key is bound.
+    pub fn is_bound(&self) -> bool {
+        self.key.borrow().is_some()
+    }
+
+    fn key(&self) -> Option<Rc<dyn DpopKey>> {
+        self.key.borrow().clone()
+    }
+
+    /// The last nonce `origin` handed out.
+    fn nonce_for(&self, origin: &str) -> Option<String> {
+        self.nonces.borrow().get(origin).cloned()
+    }
+
+    /// Keeps the `DPoP-Nonce` of an answer from `url`'s origin; returns whether it is new.
+    fn note_nonce(&self, url: &str, response: &HttpResponse) -> bool {
+        let (Some(origin), Some(nonce)) = (origin_of(url), response.header_value("DPoP-Nonce")) else { return false };
+        // A nonce is a token68-like value: anything else is not put in a proof.
+        if nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+            return false;
+        }
+        self.nonces.borrow_mut().insert(origin, nonce.to_owned()) != Some(nonce.to_owned())
+    }
+}
+
+/// Whether `response` asks for the request again with a DPoP nonce: a token endpoint's `400 {"error":
+/// "use_dpop_nonce"}` or a resource server's `401` with a `DPoP` challenge whose `error` is `use_dpop_nonce`.
+///
+/// ```
+/// use oten_auth_core::{asks_for_dpop_nonce, HttpResponse};
+/// assert!(asks_for_dpop_nonce(&HttpResponse::new(400, r#"{"error":"use_dpop_nonce"}"#)));
+/// let api = HttpResponse::new(401, "").with_header("WWW-Authenticate", r#"DPoP error="use_dpop_nonce", algs="ES256""#);
+/// assert!(asks_for_dpop_nonce(&api));
+/// assert!(!asks_for_dpop_nonce(&HttpResponse::new(400, r#"{"error":"invalid_grant"}"#)));
+/// ```
+pub fn asks_for_dpop_nonce(response: &HttpResponse) -> bool {
+    match response.status {
+        400 => serde_json::from_str::<Value>(&response.body)
+            .ok()
+            .is_some_and(|v| v.get("error").and_then(Value::as_str) == Some("use_dpop_nonce")),
+        401 => response.header_value("WWW-Authenticate").is_some_and(|challenge| {
+            let lower = challenge.to_ascii_lowercase();
+            lower.contains("dpop") && lower.contains("use_dpop_nonce")
+        }),
+        _ => false,
+    }
+}
+
+/// A [`Transport`] that adds DPoP proofs (see the module docs).
+///
+/// ## Usage
+///
+/// ```
+/// # use std::rc::Rc;
+/// # use oten_auth_core::testing::{FakeClock, FakeTransport};
+/// use oten_auth_core::{Dpop, DpopTransport, HttpRequest, Method, Transport};
+/// # struct NoCrypto;
+/// # impl oten_auth_core::Crypto for NoCrypto {
+/// #   fn random_bytes(&self, n: usize) -> Result<Vec<u8>, oten_auth_core::CryptoError> { Ok(vec![7; n]) }
+/// #   fn sha256(&self, _: &[u8]) -> futures::future::LocalBoxFuture<'static, Result<[u8; 32], oten_auth_core::CryptoError>> { Box::pin(async { Ok([0; 32]) }) }
+/// #   fn verify_signature(&self, _: &oten_auth_core::id_token::Jwk, _: oten_auth_core::id_token::JwsAlgorithm, _: &[u8], _: &[u8]) -> futures::future::LocalBoxFuture<'static, Result<bool, oten_auth_core::CryptoError>> { Box::pin(async { Ok(false) }) }
+/// # }
+/// let inner = Rc::new(FakeTransport::default());
+/// let dpop = Rc::new(Dpop::default());
+/// let transport = DpopTransport::new(inner.clone(), dpop.clone(), Rc::new(NoCrypto), Rc::new(FakeClock::new(0)),
+///     "https://idp.test/token");
+/// // No key bound: requests pass through unchanged.
+/// let _ = futures::executor::block_on(transport.send(HttpRequest::new(Method::Post, "https://idp.test/token")));
+/// assert!(inner.requests()[0].header_value("DPoP").is_none());
+/// ```
+pub struct DpopTransport {
+    inner: Rc<dyn Transport>,
+    dpop: Rc<Dpop>,
+    crypto: Rc<dyn Crypto>,
+    clock: Rc<dyn Clock>,
+    token_endpoint: String,
+}
+
+impl DpopTransport {
+    /// Proofs go on POSTs to `token_endpoint` and on requests with `Authorization: DPoP …`, while `dpop` is bound.
+    pub fn new(
+        inner: Rc<dyn Transport>,
+        dpop: Rc<Dpop>,
+        crypto: Rc<dyn Crypto>,
+        clock: Rc<dyn Clock>,
+        token_endpoint: impl Into<String>,
+    ) -> Self {
+        Self { inner, dpop, crypto, clock, token_endpoint: token_endpoint.into() }
+    }
+}
+
+/// What a proof is for: the token endpoint, or a resource with this access token.
+enum ProofFor {
+    TokenEndpoint,
+    Resource(String),
+}
+
+impl Transport for DpopTransport {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+        let (inner, dpop, crypto, clock) =
+            (self.inner.clone(), self.dpop.clone(), self.crypto.clone(), self.clock.clone());
+        let purpose = match request.header_value("Authorization").and_then(|a| a.split_once(' ')) {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("DPoP") => Some(ProofFor::Resource(token.to_owned())),
+            _ if request.method == Method::Post && request.url == self.token_endpoint => Some(ProofFor::TokenEndpoint),
+            _ => None,
+        };
+        async move {
+            let (Some(purpose), Some(key)) = (purpose, dpop.key()) else {
+                let url = request.url.clone();
+                let response = inner.send(request).await?;
+                dpop.note_nonce(&url, &response);
+                return Ok(response);
+            };
+            let ath = match &purpose {
+                ProofFor::Resource(token) => {
+                    Some(base64url::encode(&crypto.sha256(token.as_bytes()).await.map_err(not_sent)?))
+                }
+                ProofFor::TokenEndpoint => None,
+            };
+            let origin = origin_of(&request.url).unwrap_or_default();
+            let mut first = true;
+            loop {
+                let jti = base64url::encode(&crypto.random_bytes(16).map_err(not_sent)?);
+                let nonce = dpop.nonce_for(&origin);
+                let input = dpop_signing_input(
+                    key.public_jwk(),
+                    request.method,
+                    &request.url,
+                    clock.now_ms().div_euclid(1000),
+                    &jti,
+                    nonce.as_deref(),
+                    ath.as_deref(),
+                );
+                let signature = key.sign(input.as_bytes()).await.map_err(not_sent)?;
+                let mut attempt = request.clone();
+                attempt.set_header("DPoP", format!("{input}.{}", base64url::encode(&signature)));
+                let response = inner.send(attempt).await?;
+                let new_nonce = dpop.note_nonce(&request.url, &response);
+                // One more try, only with a nonce the server just gave: a server that keeps asking is answered as is.
+                if !(first && new_nonce && asks_for_dpop_nonce(&response)) {
+                    return Ok(response);
+                }
+                first = false;
+            }
+        }
+        .boxed_local()
+    }
+}
+
+fn not_sent(error: CryptoError) -> TransportError {
+    TransportError::NotSent(format!("no DPoP proof: {error}"))
+}
