@@ -1,7 +1,7 @@
 //! DPoP (RFC 9449): sender-constrained tokens. A stolen DPoP-bound token is useless without the private key that
 //! signs a fresh proof for every request, and the browser keeps that key non-extractable.
 //!
-//! [`DpopTransport`] wraps the app's [`Transport`]: while a session is bound to a key ([`Dpop::bind`]), it adds a
+//! [`DpopTransport`] wraps the app's [`Transport`]: while a session is bound to a key ([`Dpop::bind`], [`Dpop::want`]), it adds a
 //! `DPoP` proof (a JWT signed by the key, naming the request's method and URL) to every request to the token
 //! endpoint and to every request carrying `Authorization: DPoP …` (with `ath`, the token's hash); it keeps the
 //! `DPoP-Nonce` each server hands out (per origin) and puts it in the next proofs; and when a server answers
@@ -78,38 +78,85 @@ pub fn dpop_signing_input(
     format!("{}.{}", base64url::encode(header.to_string().as_bytes()), base64url::encode(claims.to_string().as_bytes()))
 }
 
-/// The DPoP state of one app: the key its session is bound to, and the nonces servers gave. Shared by the
-/// [`DpopTransport`] that makes the proofs and the code that binds and unbinds the session.
+/// Loads a stored key by its id: `Ok(None)` when there is none.
+pub type DpopKeyLoader = Rc<dyn Fn(&str) -> LocalBoxFuture<'static, Result<Option<Rc<dyn DpopKey>>, CryptoError>>>;
+
+/// The DPoP state of one app: the key its session is bound to (by id, loaded when first needed), and the nonces
+/// servers gave. Shared by the [`DpopTransport`] that makes the proofs and the code that binds and unbinds the
+/// session as it starts, changes and ends.
 #[derive(Default)]
 pub struct Dpop {
-    key: RefCell<Option<Rc<dyn DpopKey>>>,
+    wanted: RefCell<Option<String>>,
+    loaded: RefCell<Option<(String, Rc<dyn DpopKey>)>>,
+    loader: Option<DpopKeyLoader>,
     nonces: RefCell<BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Dpop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dpop").field("bound", &self.is_bound()).field("nonces", &self.nonces.borrow().len()).finish()
+        f.debug_struct("Dpop")
+            .field("wanted", &self.wanted.borrow())
+            .field("nonces", &self.nonces.borrow().len())
+            .finish_non_exhaustive()
     }
 }
 
+/// Why no proof could be made for a bound session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpopKeyError {
+    /// The key the session is bound to is not in the key store any more.
+    #[error("the session's DPoP key is gone")]
+    Missing,
+    /// The key store or the signer failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
 impl Dpop {
-    /// Binds the session to `key`: from now on, token requests and `Authorization: DPoP` requests carry proofs.
-    pub fn bind(&self, key: Rc<dyn DpopKey>) {
-        *self.key.borrow_mut() = Some(key);
+    /// A DPoP state that loads keys it is asked for ([`Dpop::want`]) with `loader`.
+    pub fn with_loader(loader: DpopKeyLoader) -> Self {
+        Self { loader: Some(loader), ..Self::default() }
     }
 
-    /// Unbinds: requests go out without proofs (a Bearer session, or none).
-    pub fn unbind(&self) {
-        self.key.borrow_mut().take();
+    /// Binds the session to a key in hand (just made): token requests and `Authorization: DPoP` requests carry
+    /// proofs with it.
+    pub fn bind(&self, id: impl Into<String>, key: Rc<dyn DpopKey>) {
+        let id = id.into();
+        *self.wanted.borrow_mut() = Some(id.clone());
+        *self.loaded.borrow_mut() = Some((id, key));
     }
 
-    /// Whether a key is bound.
+    /// The session's key id (`None`: a Bearer session, or none): the key is loaded when a proof first needs it.
+    pub fn want(&self, id: Option<&str>) {
+        *self.wanted.borrow_mut() = id.map(str::to_owned);
+    }
+
+    /// The id of the key the session is bound to.
+    pub fn wanted(&self) -> Option<String> {
+        self.wanted.borrow().clone()
+    }
+
+    /// Whether a key is wanted: proofs are made.
     pub fn is_bound(&self) -> bool {
-        self.key.borrow().is_some()
+        self.wanted.borrow().is_some()
     }
 
-    fn key(&self) -> Option<Rc<dyn DpopKey>> {
-        self.key.borrow().clone()
+    /// The key to sign with: `Ok(None)` when the session is not bound, an error when its key cannot be had.
+    pub async fn key(&self) -> Result<Option<Rc<dyn DpopKey>>, DpopKeyError> {
+        let Some(wanted) = self.wanted() else { return Ok(None) };
+        if let Some((id, key)) = self.loaded.borrow().as_ref() {
+            if *id == wanted {
+                return Ok(Some(key.clone()));
+            }
+        }
+        let loader = self.loader.clone().ok_or(DpopKeyError::Missing)?;
+        let key = loader(&wanted).await?.ok_or(DpopKeyError::Missing)?;
+        // Still the one wanted (the session may have changed while the key loaded).
+        if self.wanted().as_deref() == Some(wanted.as_str()) {
+            *self.loaded.borrow_mut() = Some((wanted, key.clone()));
+        }
+        Ok(Some(key))
     }
 
     /// The last nonce `origin` handed out.
@@ -121,7 +168,7 @@ impl Dpop {
     fn note_nonce(&self, url: &str, response: &HttpResponse) -> bool {
         let (Some(origin), Some(nonce)) = (origin_of(url), response.header_value("DPoP-Nonce")) else { return false };
         // A nonce is a token68-like value: anything else is not put in a proof.
-        if nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        if nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
             return false;
         }
         self.nonces.borrow_mut().insert(origin, nonce.to_owned()) != Some(nonce.to_owned())
@@ -210,7 +257,11 @@ impl Transport for DpopTransport {
             _ => None,
         };
         async move {
-            let (Some(purpose), Some(key)) = (purpose, dpop.key()) else {
+            let key = match purpose {
+                Some(_) => dpop.key().await.map_err(|e| TransportError::NotSent(format!("no DPoP proof: {e}")))?,
+                None => None,
+            };
+            let (Some(purpose), Some(key)) = (purpose, key) else {
                 let url = request.url.clone();
                 let response = inner.send(request).await?;
                 dpop.note_nonce(&url, &response);

@@ -86,7 +86,10 @@ pub use clock::Clock;
 pub use config::{AuthConfig, AuthMode, ConfigError, ConfigFile, EndpointOverrides, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use crypto::{Crypto, CryptoError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
-pub use dpop::{asks_for_dpop_nonce, dpop_offered, dpop_signing_input, Dpop, DpopKey, DpopTransport, DPOP_ALG};
+pub use dpop::{
+    asks_for_dpop_nonce, dpop_offered, dpop_signing_input, Dpop, DpopKey, DpopKeyError, DpopKeyLoader, DpopTransport,
+    DPOP_ALG,
+};
 pub use end_reason::EndReason;
 pub use end_session::{end_session_request, EndSession, EndSessionMethod};
 pub use error::{AuthError, Deferral};

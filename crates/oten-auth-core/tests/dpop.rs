@@ -98,7 +98,7 @@ fn without_a_bound_key_nothing_changes() {
 #[test]
 fn token_requests_carry_a_signed_proof_of_method_and_url() {
     let r = rig();
-    r.dpop.bind(P256Key::new(3));
+    r.dpop.bind("k3", P256Key::new(3));
     r.inner.push(Ok(HttpResponse::new(200, "{}")));
     send(&r, HttpRequest::new(Method::Post, TOKEN).body("grant_type=refresh_token&refresh_token=rt"));
     let proof = r.inner.requests()[0].header_value("DPoP").expect("a proof").to_owned();
@@ -118,7 +118,7 @@ fn token_requests_carry_a_signed_proof_of_method_and_url() {
 #[test]
 fn dpop_api_requests_carry_the_token_hash_and_others_no_proof() {
     let r = rig();
-    r.dpop.bind(P256Key::new(4));
+    r.dpop.bind("k4", P256Key::new(4));
     for _ in 0..3 {
         r.inner.push(Ok(HttpResponse::new(200, "{}")));
     }
@@ -137,7 +137,7 @@ fn dpop_api_requests_carry_the_token_hash_and_others_no_proof() {
 #[test]
 fn a_use_dpop_nonce_answer_is_retried_once_with_the_new_nonce_and_the_nonce_is_kept_per_origin() {
     let r = rig();
-    r.dpop.bind(P256Key::new(5));
+    r.dpop.bind("k5", P256Key::new(5));
     let nonce_please = |nonce: &str| {
         Ok(HttpResponse::new(400, r#"{"error":"use_dpop_nonce","error_description":"nonce required"}"#)
             .with_header("DPoP-Nonce", nonce))
@@ -164,7 +164,7 @@ fn a_use_dpop_nonce_answer_is_retried_once_with_the_new_nonce_and_the_nonce_is_k
 #[test]
 fn a_server_that_keeps_asking_for_a_nonce_is_answered_as_it_is() {
     let r = rig();
-    r.dpop.bind(P256Key::new(6));
+    r.dpop.bind("k6", P256Key::new(6));
     let api_nonce = |nonce: &str| {
         Ok(HttpResponse::new(401, "")
             .with_header("WWW-Authenticate", r#"DPoP error="use_dpop_nonce""#)
@@ -177,23 +177,50 @@ fn a_server_that_keeps_asking_for_a_nonce_is_answered_as_it_is() {
     assert_eq!((answer.status, r.inner.request_count()), (401, 2), "one retry, then the answer as it is");
     // A nonce error without a new nonce is not retried.
     let r = rig();
-    r.dpop.bind(P256Key::new(7));
+    r.dpop.bind("k7", P256Key::new(7));
     r.inner.push(Ok(HttpResponse::new(400, r#"{"error":"use_dpop_nonce"}"#)));
     assert_eq!(send(&r, HttpRequest::new(Method::Post, TOKEN)).status, 400);
     assert_eq!(r.inner.request_count(), 1);
     // A hostile nonce (a space, a quote, 1 KB) never goes into a proof.
     let r = rig();
-    r.dpop.bind(P256Key::new(8));
+    r.dpop.bind("k8", P256Key::new(8));
     r.inner.push(Ok(HttpResponse::new(400, r#"{"error":"use_dpop_nonce"}"#).with_header("DPoP-Nonce", "a b\"c")));
     assert_eq!(send(&r, HttpRequest::new(Method::Post, TOKEN)).status, 400);
     assert_eq!(r.inner.request_count(), 1);
 }
 
 #[test]
+fn a_wanted_key_is_loaded_once_and_a_missing_one_sends_nothing() {
+    let inner = Rc::new(FakeTransport::default());
+    let loads = Rc::new(std::cell::Cell::new(0));
+    let counter = loads.clone();
+    let loader: DpopKeyLoader = Rc::new(move |id: &str| {
+        counter.set(counter.get() + 1);
+        let key = (id == "k1").then(|| P256Key::new(11) as Rc<dyn DpopKey>);
+        futures::future::ready(Ok(key)).boxed_local()
+    });
+    let dpop = Rc::new(Dpop::with_loader(loader));
+    let crypto = Rc::new(NativeCrypto::default());
+    let transport =
+        DpopTransport::new(inner.clone(), dpop.clone(), crypto.clone(), Rc::new(FakeClock::new(NOW_MS)), TOKEN);
+    dpop.want(Some("k1"));
+    for _ in 0..2 {
+        inner.push(Ok(HttpResponse::new(200, "{}")));
+        block_on(transport.send(HttpRequest::new(Method::Post, TOKEN))).unwrap();
+    }
+    assert_eq!(loads.get(), 1, "loaded once");
+    verified_proof(&crypto, inner.requests()[1].header_value("DPoP").unwrap());
+    dpop.want(Some("gone"));
+    let e = block_on(transport.send(HttpRequest::new(Method::Post, TOKEN))).unwrap_err();
+    assert!(matches!(e, TransportError::NotSent(_)), "{e:?}");
+    assert_eq!(inner.request_count(), 2, "nothing sent without its proof");
+}
+
+#[test]
 fn unbinding_stops_the_proofs() {
     let r = rig();
-    r.dpop.bind(P256Key::new(9));
-    r.dpop.unbind();
+    r.dpop.bind("k9", P256Key::new(9));
+    r.dpop.want(None);
     r.inner.push(Ok(HttpResponse::new(200, "{}")));
     send(&r, HttpRequest::new(Method::Post, TOKEN));
     assert!(r.inner.requests()[0].header_value("DPoP").is_none());

@@ -5,6 +5,7 @@ use crate::browser_clock::BrowserClock;
 use crate::browser_navigator::{replace_url, BrowserNavigator};
 use crate::browser_runtime::BrowserRuntime;
 use crate::browser_siblings::BrowserSiblings;
+use crate::dpop_binding;
 use crate::fetch_transport::FetchTransport;
 use crate::pending::{remove_stale_pending, SessionPendingStore};
 use crate::provider::load_metadata;
@@ -13,10 +14,10 @@ use crate::session_store::SessionStorageStore;
 use crate::sign_out::end_idp_session;
 use crate::webcrypto::WebCrypto;
 use oten_auth_core::{
-    sanitize_return_path, ApiClient, AuthConfig, AuthMode, CallbackError, Clock, Crypto, DiscoveryError, LoginDecision,
-    ManagerConfig, MemoryStore, Metrics, Navigator, OriginAllowList, PendingStore, ProviderMetadata, ReauthState,
-    RefreshPolicy, RefreshSource, Runtime, SessionEvent, SignInError, SignInFlow, SignInOptions, SignInParts,
-    StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
+    dpop_offered, sanitize_return_path, ApiClient, AuthConfig, AuthMode, CallbackError, Clock, Crypto, DiscoveryError,
+    Dpop, DpopTransport, LoginDecision, ManagerConfig, MemoryStore, Metrics, Navigator, OriginAllowList, PendingStore,
+    ProviderMetadata, ReauthState, RefreshPolicy, RefreshSource, Runtime, SessionEvent, SignInError, SignInFlow,
+    SignInOptions, SignInParts, StepUpChallenge, TokenManager, TokenSet, TokenStore, Transport,
 };
 use std::rc::Rc;
 
@@ -97,6 +98,8 @@ struct Inner {
     client: ApiClient,
     navigator: Rc<dyn Navigator>,
     siblings: Option<BrowserSiblings>,
+    /// The session's DPoP key and nonces, when the provider offers DPoP (public mode).
+    dpop: Option<Rc<Dpop>>,
 }
 
 /// One app's authentication: built once from the configuration and the provider's metadata.
@@ -185,12 +188,28 @@ impl Auth {
                 client,
                 navigator: parts.navigator,
                 siblings: None,
+                dpop: None,
             }),
         }
     }
 
     /// Builds the session from metadata already known.
-    pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, parts: AuthParts) -> Self {
+    ///
+    /// When the provider offers DPoP with `ES256` (`dpop_signing_alg_values_supported`) and the configuration does
+    /// not turn it off (`auth.dpop`), tokens are bound to a non-extractable key of this browser: the transport adds
+    /// the proofs ([`DpopTransport`]), and a token copied out of storage is useless elsewhere.
+    pub fn from_metadata(config: AuthConfig, metadata: ProviderMetadata, mut parts: AuthParts) -> Self {
+        let dpop = (config.dpop && dpop_offered(metadata.dpop_signing_alg_values_supported.as_deref()))
+            .then(dpop_binding::browser_dpop);
+        if let Some(dpop) = &dpop {
+            parts.transport = Rc::new(DpopTransport::new(
+                parts.transport,
+                dpop.clone(),
+                parts.crypto.clone(),
+                parts.clock.clone(),
+                metadata.token_endpoint.clone(),
+            ));
+        }
         let mut manager_config = ManagerConfig::new(metadata.token_endpoint.clone(), config.client_id.clone())
             .with_policy(RefreshPolicy::with_buffer_secs(config.refresh_buffer_secs))
             .with_max_session_age_secs(config.max_session_age_secs);
@@ -202,6 +221,9 @@ impl Auth {
         if let Some(siblings) = &parts.siblings {
             manager = manager.with_siblings(Rc::new(siblings.clone()));
             siblings.listen(manager.clone());
+        }
+        if let Some(dpop) = &dpop {
+            dpop_binding::follow(&manager, dpop.clone());
         }
         let client = ApiClient::new(manager.clone(), config.api_origins.clone(), parts.navigator.clone());
         let clock = parts.clock.clone();
@@ -246,6 +268,7 @@ impl Auth {
                 client,
                 navigator: parts.navigator,
                 siblings: parts.siblings,
+                dpop,
             }),
         }
     }
@@ -272,8 +295,13 @@ impl Auth {
         // Records of sessions older than the maximum age go (never one with a presentation marker); without a
         // maximum age, records are kept.
         let max_age_secs = self.inner.config.max_session_age_secs;
-        if let (Some(siblings), true) = (&self.inner.siblings, max_age_secs > 0) {
-            siblings.prune(now - i64::from(max_age_secs.max(86_400)) * 1000).await;
+        let prune_before = (max_age_secs > 0).then(|| now - i64::from(max_age_secs.max(86_400)) * 1000);
+        if let (Some(siblings), Some(before)) = (&self.inner.siblings, prune_before) {
+            siblings.prune(before).await;
+        }
+        // A DPoP-bound session needs its key before anything is sent (or ends cleanly without it).
+        if let Some(dpop) = &self.inner.dpop {
+            dpop_binding::restore(&self.inner.manager, dpop, prune_before).await;
         }
         self.inner.manager.start().await;
         Ok(())
@@ -401,7 +429,24 @@ impl Auth {
         replace_url(oten_auth_core::routes::CALLBACK_PATH);
         // With a backend, the provider comes back to the backend's own /auth/callback, never here.
         let flow = self.inner.flow.as_ref().ok_or(CallbackError::UnknownState)?;
-        let signed_in = flow.complete(query).await?;
+        // With DPoP, a new key for this grant: the exchange's proof binds the tokens to it.
+        let now = self.inner.manager.clock().now_ms();
+        let key = match &self.inner.dpop {
+            Some(dpop) => dpop_binding::new_grant_key(dpop, now).await,
+            None => None,
+        };
+        let mut signed_in = match flow.complete(query).await {
+            Ok(signed_in) => signed_in,
+            Err(e) => {
+                if let Some(dpop) = &self.inner.dpop {
+                    dpop_binding::settle_grant_key(dpop, key, None);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(dpop) = &self.inner.dpop {
+            dpop_binding::settle_grant_key(dpop, key, Some(&mut signed_in.tokens));
+        }
         // A failed save (storage full or blocked) still leaves a working session in memory for this page; the
         // manager removes the stored copy and announces it as `StoreFailed`, so it is not a sign-in failure.
         let _ = self.inner.manager.sign_in(signed_in.tokens);

@@ -153,6 +153,7 @@ pub fn provide_mock_auth_with(user: Option<IdTokenClaims>, scopes: &[&str], api_
         pushed_authorization_request_endpoint: None,
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_response_iss_parameter_supported: true,
+        dpop_signing_alg_values_supported: None,
     };
     let parts = AuthParts {
         store: Rc::new(MemoryStore::default()),

@@ -142,7 +142,7 @@ fn crypto() -> Result<web_sys::Crypto, CryptoError> {
         .ok_or(CryptoError::Unavailable)
 }
 
-fn subtle() -> Result<web_sys::SubtleCrypto, CryptoError> {
+pub(crate) fn subtle() -> Result<web_sys::SubtleCrypto, CryptoError> {
     let subtle = crypto()?.subtle();
     if subtle.is_undefined() || subtle.is_null() {
         return Err(CryptoError::Unavailable);
@@ -150,7 +150,7 @@ fn subtle() -> Result<web_sys::SubtleCrypto, CryptoError> {
     Ok(subtle)
 }
 
-fn object(entries: &[(&str, &str)]) -> Result<Object, CryptoError> {
+pub(crate) fn object(entries: &[(&str, &str)]) -> Result<Object, CryptoError> {
     let object = Object::new();
     for (name, value) in entries {
         set(&object, name, value)?;
@@ -165,7 +165,7 @@ fn set(object: &Object, name: &str, value: &str) -> Result<(), CryptoError> {
 }
 
 /// `"Name: message"` of a JavaScript error (a `DOMException` for WebCrypto), without any key or data.
-fn js_error(operation: &'static str, error: &JsValue) -> CryptoError {
+pub(crate) fn js_error(operation: &'static str, error: &JsValue) -> CryptoError {
     let text = |key: &str| Reflect::get(error, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
     let message = match (text("name"), text("message")) {
         (Some(name), Some(message)) if !message.is_empty() => format!("{name}: {message}"),

@@ -1,0 +1,124 @@
+//! The library's IndexedDB database (`oten-auth`), shared by every tab of the origin: the sessions' lineage records
+//! ([`crate::lineage_records`]) and the DPoP keys ([`crate::dpop_keys`]), and the small helpers that turn its
+//! callbacks into futures with a time limit.
+
+use futures::channel::oneshot;
+use oten_auth_core::SiblingsError;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
+
+const DB_NAME: &str = "oten-auth";
+/// Version 2 added the DPoP keys' store.
+const DB_VERSION: u32 = 2;
+/// The lineage records' store.
+pub(crate) const LINEAGES: &str = "lineages";
+/// The DPoP keys' store.
+pub(crate) const DPOP_KEYS: &str = "dpop_keys";
+
+thread_local! {
+    static DATABASE: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn unavailable(what: &str) -> SiblingsError {
+    SiblingsError::Unavailable(format!("IndexedDB {what}"))
+}
+
+/// Resolves when `request` succeeds (with its result) or fails.
+pub(crate) async fn settled(request: &IdbRequest) -> Result<JsValue, SiblingsError> {
+    let (tx, rx) = oneshot::channel::<bool>();
+    let tx = Rc::new(RefCell::new(Some(tx)));
+    let (ok_tx, err_tx) = (tx.clone(), tx);
+    let on_success = Closure::once(move || {
+        if let Some(tx) = ok_tx.borrow_mut().take() {
+            let _ = tx.send(true);
+        }
+    });
+    let on_error = Closure::once(move || {
+        if let Some(tx) = err_tx.borrow_mut().take() {
+            let _ = tx.send(false);
+        }
+    });
+    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let ok = rx.await.unwrap_or(false);
+    request.set_onsuccess(None);
+    request.set_onerror(None);
+    if ok {
+        request.result().map_err(|_| unavailable("request failed"))
+    } else {
+        Err(unavailable("request failed"))
+    }
+}
+
+/// Resolves when `transaction` has committed (`true`) or failed.
+pub(crate) async fn committed(transaction: &IdbTransaction) -> bool {
+    let (tx, rx) = oneshot::channel::<bool>();
+    let tx = Rc::new(RefCell::new(Some(tx)));
+    let finish = |ok: bool, tx: Rc<RefCell<Option<oneshot::Sender<bool>>>>| {
+        Closure::once(move || {
+            if let Some(tx) = tx.borrow_mut().take() {
+                let _ = tx.send(ok);
+            }
+        })
+    };
+    let (on_complete, on_error, on_abort) = (finish(true, tx.clone()), finish(false, tx.clone()), finish(false, tx));
+    transaction.set_oncomplete(Some(on_complete.as_ref().unchecked_ref()));
+    transaction.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    transaction.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+    let ok = rx.await.unwrap_or(false);
+    transaction.set_oncomplete(None);
+    transaction.set_onerror(None);
+    transaction.set_onabort(None);
+    ok
+}
+
+pub(crate) async fn database() -> Result<IdbDatabase, SiblingsError> {
+    if let Some(db) = DATABASE.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    let factory = web_sys::window()
+        .and_then(|w| w.indexed_db().ok().flatten())
+        .ok_or_else(|| unavailable("is not available in this browser"))?;
+    let open = factory.open_with_u32(DB_NAME, DB_VERSION).map_err(|_| unavailable("could not be opened"))?;
+    let upgrade_target = open.clone();
+    let on_upgrade = Closure::<dyn FnMut()>::new(move || {
+        if let Ok(db) = upgrade_target.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+            for store in [LINEAGES, DPOP_KEYS] {
+                if !db.object_store_names().contains(store) {
+                    let _ = db.create_object_store(store);
+                }
+            }
+        }
+    });
+    open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+    let db: IdbDatabase =
+        settled(&open).await?.dyn_into().map_err(|_| unavailable("answered with something other than a database"))?;
+    open.set_onupgradeneeded(None);
+    // A newer version of this library in another tab may need to upgrade: step aside (the next use reopens).
+    let on_version_change = Closure::<dyn FnMut()>::new(|| {
+        if let Some(db) = DATABASE.with(|d| d.borrow_mut().take()) {
+            db.close();
+        }
+    });
+    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+    on_version_change.forget();
+    DATABASE.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+/// The longest an IndexedDB operation may take before it counts as unavailable (ms): a blocked or hung database
+/// must not stall a refresh forever.
+const OPERATION_TIMEOUT_MS: u32 = 5_000;
+
+pub(crate) async fn bounded<T>(
+    operation: impl std::future::Future<Output = Result<T, SiblingsError>>,
+) -> Result<T, SiblingsError> {
+    let timeout = gloo_timers::future::TimeoutFuture::new(OPERATION_TIMEOUT_MS);
+    match futures::future::select(Box::pin(operation), timeout).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => Err(unavailable("did not answer in time")),
+    }
+}
