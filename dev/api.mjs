@@ -1,4 +1,7 @@
-// The resource API on :9001. Bearer tokens are the provider's opaque access tokens.
+// The resource API on :9001. Access tokens are the provider's opaque tokens: a Bearer token as it is; a token bound
+// to a DPoP key (RFC 9449, `cnf.jkt`) only with `Authorization: DPoP …` and a proof made with that key (dev/dpop.mjs),
+// so a token copied out of the browser is refused without the key. An unbound token with the DPoP scheme, or a bound
+// one as Bearer, is refused too.
 //
 //   GET  /api/user/profile          → {sub, name, email, bio}
 //   PUT  /api/user/profile          ← {name?, bio?} (name 1..100 chars, bio 0..1000 chars); a value out of range is
@@ -18,6 +21,7 @@
 
 import { findUserBySub } from './accounts.mjs';
 import { corsFor } from './cors.mjs';
+import { DpopError, createDpopChecker } from './dpop.mjs';
 import { readBody, sendJson } from './http.mjs';
 
 const REALM = 'oten-dev-api';
@@ -32,7 +36,14 @@ class HttpError extends Error {
 }
 
 const unauthorized = (error) => new HttpError(401, { error: error ?? 'unauthorized' }, {
-  'WWW-Authenticate': error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"`,
+  'WWW-Authenticate': error
+    ? `Bearer realm="${REALM}", error="${error}", DPoP algs="ES256"`
+    : `Bearer realm="${REALM}", DPoP algs="ES256"`,
+});
+
+const dpopRefusal = ({ error, description, nonce }) => new HttpError(401, { error, error_description: description }, {
+  'WWW-Authenticate': `DPoP realm="${REALM}", error="${error}", algs="ES256"`,
+  ...(nonce ? { 'DPoP-Nonce': nonce } : {}),
 });
 
 const insufficientAuthentication = (maxAge) => new HttpError(
@@ -72,14 +83,17 @@ const validateProfileUpdate = (body) => {
 };
 
 /** Creates the API's request handler. */
-export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge = DEFAULT_STEP_UP_MAX_AGE }) => {
+export const createApi = ({
+  provider, allowedOrigins, testClients, stepUpMaxAge = DEFAULT_STEP_UP_MAX_AGE, origin = 'http://127.0.0.1:9001',
+}) => {
+  const dpop = createDpopChecker({ origin });
   const profiles = new Map(); // sub → profile
   const stats = { by_status: {}, by_route: {} };
   const cors = corsFor({
     origins: allowedOrigins,
     methods: ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-    exposeHeaders: ['WWW-Authenticate'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'DPoP'],
+    exposeHeaders: ['WWW-Authenticate', 'DPoP-Nonce'],
   });
 
   const profileOf = (sub) => {
@@ -92,16 +106,29 @@ export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge 
   };
 
   // `seen.clientId` records the client of a valid token for the per-client counters.
-  const authenticate = async (req, seen) => {
+  // `seen.nonce` is a DPoP nonce to hand out with the answer.
+  const authenticate = async (req, seen, pathname) => {
     const header = req.headers.authorization;
     if (!header) throw unauthorized();
-    const match = header.match(/^Bearer ([\x21-\x7e]+)$/i);
+    const match = header.match(/^(Bearer|DPoP) ([\x21-\x7e]+)$/i);
     if (!match) throw unauthorized('invalid_token');
-    const token = await provider.AccessToken.find(match[1]);
+    const [, scheme, value] = match;
+    const token = await provider.AccessToken.find(value);
     // A known token counts for its client even when it has expired (its 401 shows in the client's counters).
     if (token) seen.clientId = token.clientId;
     // find() tolerates 15 s of clock skew: check expiry ourselves.
     if (!token || token.isExpired || !token.accountId) throw unauthorized('invalid_token');
+    if (token.jkt) {
+      if (scheme.toLowerCase() !== 'dpop') throw dpopRefusal({ error: 'invalid_token', description: 'this token is bound to a DPoP key' });
+      try {
+        seen.nonce = dpop.check(req, pathname, value, token.jkt);
+      } catch (err) {
+        if (err instanceof DpopError) throw dpopRefusal(err);
+        throw err;
+      }
+    } else if (scheme.toLowerCase() !== 'bearer') {
+      throw unauthorized('invalid_token');
+    }
     if (testClients?.get(token.clientId)?.refuseApi) throw unauthorized('invalid_token');
     return token;
   };
@@ -110,11 +137,11 @@ export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge 
     const key = `${req.method} ${url.pathname}`;
     switch (key) {
       case 'GET /api/user/profile': {
-        const token = await authenticate(req, seen);
+        const token = await authenticate(req, seen, url.pathname);
         return [200, profileOf(token.accountId)];
       }
       case 'PUT /api/user/profile': {
-        const token = await authenticate(req, seen);
+        const token = await authenticate(req, seen, url.pathname);
         let body;
         try {
           body = JSON.parse(await readBody(req));
@@ -127,7 +154,7 @@ export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge 
       }
       case 'GET /api/user/security': {
         // The sign-in time travels with the access token (dev/idp.mjs, extraTokenClaims): a refresh keeps it.
-        const token = await authenticate(req, seen);
+        const token = await authenticate(req, seen, url.pathname);
         const maxAge = testClients?.get(token.clientId)?.stepUpMaxAge ?? stepUpMaxAge;
         const authTime = token.extra?.auth_time;
         if (!Number.isInteger(authTime) || Math.floor(Date.now() / 1000) - authTime > maxAge) {
@@ -166,6 +193,7 @@ export const createApi = ({ provider, allowedOrigins, testClients, stepUpMaxAge 
         ({ status, body, headers } = err);
       }
     }
+    if (seen.nonce && headers['DPoP-Nonce'] === undefined) headers = { ...headers, 'DPoP-Nonce': seen.nonce };
     if (url.pathname !== '/api/stats') {
       stats.by_status[status] = (stats.by_status[status] ?? 0) + 1;
       const routeKey = `${req.method} ${url.pathname} ${status}`;

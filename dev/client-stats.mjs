@@ -5,11 +5,14 @@
 //   token_requests / token_errors  token requests that reached the provider, per grant type (requests a
 //                                  fault answered without the provider are counted in faults_applied only)
 //   faults_applied                 requests a fault applied to (every kind, including slow and unusable_2xx*)
-//   refresh.presented              refresh_token grant requests that reached the provider
+//   refresh.presented              refresh_token grant requests that reached the provider, but those it answered
+//                                  use_dpop_nonce (refused before the grant was looked at: the token was not
+//                                  consumed, and the client may present it again with a nonce)
 //   refresh.consumed               … of those answered 200
 //   refresh.reuse                  … of those the provider refused as "refresh token already used"
 //   refresh.presented_twice        distinct refresh token values that reached the provider two or more times
 //   refresh.max_presentations      the most times one refresh token value reached the provider
+//   dpop_nonce_asked               token requests the provider answered use_dpop_nonce
 //   revocations                    revocation requests that reached the provider
 //   end_sessions                   end_session successes whose client (ctx.oidc.client) is this one
 //   api.by_status                  the resource API's answers per status for access tokens of this client
@@ -38,7 +41,12 @@ export class ClientStats {
   #endSessions = 0;
   #apiByStatus = {};
 
+  #dpopNonceAsked = 0;
+
   faultApplied() { this.#faultsApplied += 1; }
+
+  /** The provider answered use_dpop_nonce (the request is not counted as a presentation). */
+  dpopNonceAsked() { this.#dpopNonceAsked += 1; }
 
   /** A refresh_token grant request reached the provider; `tokenHash` is undefined without a token. */
   refreshPresented(tokenHash) {
@@ -71,6 +79,7 @@ export class ClientStats {
         presented_twice: counts.filter((n) => n >= 2).length,
         max_presentations: Math.max(0, ...counts),
       },
+      dpop_nonce_asked: this.#dpopNonceAsked,
       revocations: this.#revocations,
       end_sessions: this.#endSessions,
       api: { by_status: { ...this.#apiByStatus } },
@@ -88,10 +97,14 @@ export const attachClientStats = (provider, { testClients }) => {
   provider.use(async (ctx, next) => {
     const tag = ctx.req.e2e;
     if (!tag?.stats) return next();
-    if (tag.endpoint === 'token' && tag.grantType === 'refresh_token') tag.stats.refreshPresented(tag.refreshTokenHash);
     await next();
-    if (tag.endpoint === 'token') tag.stats.tokenAnswered(tag.grantType, ctx.status);
-    else tag.stats.revocation();
+    const nonceRefusal = ctx.status === 400 && ctx.body?.error === 'use_dpop_nonce';
+    if (nonceRefusal) tag.stats.dpopNonceAsked();
+    if (tag.endpoint === 'token' && tag.grantType === 'refresh_token' && !nonceRefusal) {
+      tag.stats.refreshPresented(tag.refreshTokenHash);
+    }
+    if (tag.endpoint !== 'token') tag.stats.revocation();
+    else if (!nonceRefusal) tag.stats.tokenAnswered(tag.grantType, ctx.status);
   });
 
   provider.on('grant.error', (ctx, err) => {

@@ -6,6 +6,8 @@
 //   STEP_UP_MAX_AGE   the oldest sign-in (seconds) the API's step-up route /api/user/security accepts (default 300)
 //   AUTO_LOGIN        username signed in without showing the login form (tests only)
 //   END_SESSION_POST=0 the end-session endpoint refuses POST (as oidc-provider 9 does by default)
+//   DPOP=0            the IdP does not offer DPoP (RFC 9449; on by default, with nonces it hands out but does not
+//                     require), so the app keeps Bearer tokens
 //   TEST_ROUTES=1     enables /test/* on the IdP (dev/test-routes.mjs), allows the browser-test runner
 //                     origin, and registers the test clients e2e-01 … e2e-32 with their per-client
 //                     access-token lifetime, faults at the token/revocation endpoints and counters
@@ -60,5 +62,6 @@ export const config = Object.freeze({
   stepUpMaxAge: positiveInt('STEP_UP_MAX_AGE', 300),
   autoLogin: process.env.AUTO_LOGIN || undefined,
   endSessionPost: process.env.END_SESSION_POST !== '0',
+  dpop: process.env.DPOP !== '0',
   testRoutes,
 });

@@ -4,6 +4,8 @@
 // With TEST_ROUTES=1 the pool of test clients `e2e-01` … `e2e-32` (dev/test-clients.mjs) is registered
 // too, with spa-dev's metadata, and each of them may have its own access-token lifetime.
 
+import { randomBytes } from 'node:crypto';
+
 import Provider from 'oidc-provider';
 
 import { findAccount } from './accounts.mjs';
@@ -107,7 +109,7 @@ const offlineAccessWithoutPrompt = (firstParty) => async (ctx, next) => {
  */
 export const createProvider = ({
   issuer, allowedOrigins, backendOrigins, bffClientSecret, accessTokenTtl, refreshTokenTtl, endSessionPost = true,
-  testClients,
+  dpop = true, testClients,
 }) => {
   const origins = new Set(allowedOrigins);
   const testClientIds = testClients?.ids ?? [];
@@ -139,7 +141,7 @@ export const createProvider = ({
     // Put name and email into the ID token, not only into userinfo.
     conformIdTokenClaims: false,
     pkce: { methods: ['S256'], required: () => true },
-    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'], dPoPSigningAlgValues: ['ES256'] },
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
@@ -150,6 +152,16 @@ export const createProvider = ({
       requestObjects: { request: true, requestUri: false, mode: 'strict' },
       pushedAuthorizationRequests: { enabled: true },
       backchannelLogout: { enabled: true },
+      // DPoP (RFC 9449), offered with ES256 (discovery's dpop_signing_alg_values_supported). With a nonce secret the
+      // IdP hands out DPoP-Nonce values and accepts a proof with a current nonce whatever its iat (so proofs survive
+      // the tests that move the browser's clock: an iat too far off is answered use_dpop_nonce); nonces are never
+      // required, except from a test client leased with require_dpop_nonce. A public client's refresh tokens are
+      // then bound to the key too.
+      dPoP: {
+        enabled: dpop,
+        nonceSecret: randomBytes(32),
+        requireNonce: (ctx) => Boolean(testClients?.get(ctx.oidc?.client?.clientId)?.requireDpopNonce),
+      },
     },
     clientBasedCORS: (ctx, origin, client) => firstParty.has(client.clientId) && origins.has(origin),
     // Refresh tokens for the public client whenever offline_access was granted (see above).

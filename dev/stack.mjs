@@ -24,7 +24,9 @@ const provider = createProvider({ ...config, testClients });
 const stats = createIdpStats(provider, { routes: ROUTES });
 const interactions = createInteractions({ provider, autoLogin: config.autoLogin });
 const testRoutes = config.testRoutes
-  ? createTestRoutes({ issuer: config.issuer, allowedOrigins: config.allowedOrigins, stats, testClients })
+  ? createTestRoutes({
+    issuer: config.issuer, allowedOrigins: config.allowedOrigins, stats, testClients, provider,
+  })
   : undefined;
 const faults = testClients
   ? createFaults({ provider, routes: ROUTES, testClients, allowedOrigins: config.allowedOrigins })
@@ -78,7 +80,7 @@ try {
   await start('api', config.apiPort, createApi({
     // The app served by the backend (token-mediating mode) calls the API from the backend's origin.
     provider, allowedOrigins: [...config.allowedOrigins, ...config.backendOrigins], testClients,
-    stepUpMaxAge: config.stepUpMaxAge,
+    stepUpMaxAge: config.stepUpMaxAge, origin: `http://${config.host}:${config.apiPort}`,
   }));
   await start('echo', config.echoPort, createEcho({ allowedOrigins: config.allowedOrigins }));
 } catch (err) {

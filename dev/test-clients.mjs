@@ -14,9 +14,11 @@ export const TEST_CLIENT_IDS = Object.freeze(
 );
 
 /** The state of one lease: settings, faults and counters. */
-const freshLease = ({ accessTokenTtl } = {}) => ({
+const freshLease = ({ accessTokenTtl, requireDpopNonce = false } = {}) => ({
   /** Access-token lifetime in seconds, or undefined for the global ACCESS_TOKEN_TTL. */
   accessTokenTtl,
+  /** Whether the IdP requires a nonce in this client's DPoP proofs (answering use_dpop_nonce without one). */
+  requireDpopNonce,
   /** Pending faults, oldest first (see dev/faults.mjs). */
   faults: [],
   /** While true the resource API refuses this client's tokens with 401 invalid_token. */
@@ -40,10 +42,10 @@ export const createTestClients = ({ fixedIds = [] } = {}) => {
     /** The current lease state of `clientId`, or undefined when it is not a test client. */
     get: (clientId) => leases.get(clientId),
     /** Leases the next client round-robin with fresh settings, faults and counters; returns its id. */
-    lease: ({ accessTokenTtl } = {}) => {
+    lease: (settings = {}) => {
       const clientId = TEST_CLIENT_IDS[next];
       next = (next + 1) % TEST_CLIENT_IDS.length;
-      leases.set(clientId, freshLease({ accessTokenTtl }));
+      leases.set(clientId, freshLease(settings));
       return clientId;
     },
     /** Resets a fixed client's settings, faults and counters (its id stays registered). */

@@ -8,10 +8,15 @@
 //   GET    /test/stats             global counters (token requests per grant, refresh-token reuse,
 //                                  revocations, end sessions)
 //   POST   /test/stats/reset       zeroes the global counters
+//   POST   /test/tokens            ← {"access_token"?, "refresh_token"?} (in the body, never a URL)
+//                                  → {"access_token": {"active", "bound"}, "refresh_token": {"active", "bound"}}:
+//                                    whether the provider still holds each token and whether it is bound to a
+//                                    DPoP key (so a test can check a revocation without using a token it cannot
+//                                    prove possession of)
 //
 // Test clients (dev/test-clients.mjs), so that parallel tests never see each other's faults or counts:
 //
-//   POST   /test/clients           ← optional {"access_token_ttl": seconds}
+//   POST   /test/clients           ← optional {"access_token_ttl": seconds, "require_dpop_nonce": true|false}
 //                                  → {"client_id":"e2e-07"}: leases the next test client round-robin and
 //                                    resets its settings, faults, API refusal and counters
 //   POST   /test/clients/:id/faults
@@ -167,13 +172,22 @@ const onlyFields = (body, fields) => {
 };
 
 const validateLease = (body) => {
-  onlyFields(body, ['access_token_ttl']);
+  onlyFields(body, ['access_token_ttl', 'require_dpop_nonce']);
+  const settings = {};
   const ttl = body.access_token_ttl;
-  if (ttl === undefined) return {};
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ACCESS_TOKEN_TTL) {
-    throw badRequest(`access_token_ttl must be an integer number of seconds from 1 to ${MAX_ACCESS_TOKEN_TTL}, got ${JSON.stringify(ttl)}`);
+  if (ttl !== undefined) {
+    if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ACCESS_TOKEN_TTL) {
+      throw badRequest(`access_token_ttl must be an integer number of seconds from 1 to ${MAX_ACCESS_TOKEN_TTL}, got ${JSON.stringify(ttl)}`);
+    }
+    settings.accessTokenTtl = ttl;
   }
-  return { accessTokenTtl: ttl };
+  if (body.require_dpop_nonce !== undefined) {
+    if (typeof body.require_dpop_nonce !== 'boolean') {
+      throw badRequest(`require_dpop_nonce must be true or false, got ${JSON.stringify(body.require_dpop_nonce)}`);
+    }
+    settings.requireDpopNonce = body.require_dpop_nonce;
+  }
+  return settings;
 };
 
 const validateApiSwitch = (body) => {
@@ -196,7 +210,7 @@ const validateApiSwitch = (body) => {
 
 /** Creates the handler for /test/* requests. */
 export const createTestRoutes = ({
-  issuer, allowedOrigins, stats, testClients,
+  issuer, allowedOrigins, stats, testClients, provider,
 }) => {
   const cors = corsFor({ origins: allowedOrigins, methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] });
 
@@ -259,6 +273,18 @@ export const createTestRoutes = ({
       }
       case 'GET /test/stats':
         return sendJson(res, 200, stats.snapshot());
+      case 'POST /test/tokens': {
+        const body = await readJsonObject(req);
+        const state = async (Model, value) => {
+          if (typeof value !== 'string') return undefined;
+          const token = await Model.find(value, { ignoreExpiration: true });
+          return { active: Boolean(token && !token.isExpired), bound: Boolean(token?.jkt) };
+        };
+        return sendJson(res, 200, {
+          access_token: await state(provider.AccessToken, body.access_token),
+          refresh_token: await state(provider.RefreshToken, body.refresh_token),
+        });
+      }
       case 'POST /test/stats/reset':
         stats.reset();
         return sendJson(res, 200, stats.snapshot());

@@ -401,3 +401,14 @@ export const watchTokens = (context) => {
   };
   return { check, requests };
 };
+
+/**
+ * Whether the IdP still holds these tokens and whether they are bound to a DPoP key (POST /test/tokens, the tokens
+ * in the body): checks a revocation without using a token the test cannot prove possession of.
+ */
+export const tokenState = (tokens) => testRoute('POST', '/test/tokens', {
+  access_token: tokens.access_token, refresh_token: tokens.refresh_token ?? undefined,
+});
+
+/** The resource API's answers per "METHOD path status" (GET /api/stats). */
+export const apiAnswers = async () => (await (await fetch(`${API}/api/stats`)).json()).by_route;

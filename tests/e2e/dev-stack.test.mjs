@@ -334,6 +334,7 @@ test('faults and counters are per client', async () => {
     token_errors: { authorization_code: 0, refresh_token: 0 },
     faults_applied: 0,
     refresh: { presented: 0, consumed: 0, reuse: 0, presented_twice: 0, max_presentations: 0 },
+    dpop_nonce_asked: 0,
     revocations: 0,
     end_sessions: 0,
     api: { by_status: {} },
@@ -352,7 +353,7 @@ test('the API refuses every token of a client while refusal is on', async () => 
   assert.deepEqual(on.body, { client_id: a, refuse: true, step_up_max_age: null });
   const refused = await profile(ta.access_token);
   assert.equal(refused.status, 401);
-  assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="oten-dev-api", error="invalid_token"');
+  assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="oten-dev-api", error="invalid_token", DPoP algs="ES256"');
   assert.equal((await profile(tb.access_token)).status, 200, 'another client is not refused');
 
   const off = await testRoute('POST', `/test/clients/${a}/api`, { refuse: false });
