@@ -8,16 +8,16 @@ const MAX_LEN: usize = 2048;
 /// Keeps `candidate` only if it is a same-origin relative path; anything else becomes `/`.
 ///
 /// Refused: absolute URLs, scheme-relative `//host`, backslash tricks (`/\host`, which browsers treat as
-/// `//host`), `javascript:` and other schemes, control characters, and the same in percent-encoded form (checked
-/// after up to three rounds of decoding). The auth routes themselves (`/login`, `/callback`) are refused too so that
-/// a return can never loop.
+/// `//host`), dot and empty segments (a browser resolves `/.//host` to `//host`), `javascript:` and other schemes,
+/// control characters, and the same in percent-encoded form (checked after up to three rounds of decoding). The auth
+/// routes themselves (`/login`, `/callback`) are refused too so that a return can never loop.
 ///
 /// ## Usage
 ///
 /// ```
 /// use oten_auth_core::sanitize_return_path;
 /// assert_eq!(sanitize_return_path("/profile?tab=bio#top"), "/profile?tab=bio#top");
-/// for hostile in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:alert(1)", "%2F%2Fevil.test", "/%5Cevil.test"] {
+/// for hostile in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:alert(1)", "%2F%2Fevil.test", "/%5Cevil.test", "/.//evil.test"] {
 ///     assert_eq!(sanitize_return_path(hostile), "/");
 /// }
 /// ```
@@ -50,11 +50,16 @@ fn is_safe(candidate: &str) -> bool {
 
 fn shape_ok(path: &str) -> bool {
     let bytes = path.as_bytes();
+    let path_part = path.split(['?', '#']).next().unwrap_or("");
     bytes.first() == Some(&b'/')
         && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
         && !path.contains('\\')
         && !path.chars().any(|c| c.is_control())
-        && !path.split(['?', '#']).next().unwrap_or("").contains(':')
+        && !path_part.contains(':')
+        // A browser resolves dot segments before anything else: `/.//evil.test` becomes `//evil.test`, another
+        // host. No dot segment and no empty segment, so what is kept is what the router navigates to.
+        && !path_part.contains("//")
+        && path_part.split('/').all(|segment| segment != "." && segment != "..")
 }
 
 #[cfg(test)]
@@ -78,6 +83,13 @@ mod tests {
             "/%5Cevil.test",
             "%2f%5cevil.test",
             "/%252F%252Fevil.test",
+            "/.//evil.test",
+            "/./evil/..//evil.test",
+            "/a/..//evil.test",
+            "/%2e//evil.test",
+            "/%2E%2E//evil.test",
+            "/..",
+            "/profile//x",
             "/%25252F%25252Fevil.test",
             "/%0d%0aSet-Cookie:x",
             "/\tevil",

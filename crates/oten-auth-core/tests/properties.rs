@@ -106,6 +106,7 @@ proptest! {
     #[test]
     fn the_return_path_is_always_same_origin(candidate in ".{0,64}", prefix in prop::sample::select(vec![
         "", "/", "//", "\\", "/\\", "http://", "https://evil.test", "javascript:", "%2F%2F", "/%09/", "\t", " /",
+        "/./", "/.//", "/a/../", "/%2e/", "/..", "/profile/",
     ])) {
         let candidate = format!("{prefix}{candidate}");
         let out = sanitize_return_path(&candidate);
@@ -113,5 +114,7 @@ proptest! {
         prop_assert!(!out.starts_with("//") && !out.starts_with("/\\"), "{:?} leaves the origin", out);
         prop_assert!(!out.chars().any(|c| c.is_control() || c == '\\'), "{:?}", out);
         prop_assert!(out == "/" || out == candidate);
+        let path = out.split(['?', '#']).next().unwrap_or("").replace("%2e", ".").replace("%2E", ".");
+        prop_assert!(!path.contains("//") && path.split('/').all(|s| s != "." && s != ".."), "{:?}", out);
     }
 }
