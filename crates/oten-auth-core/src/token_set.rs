@@ -71,6 +71,10 @@ pub struct TokenSet {
     /// when they are; it carries over refreshes and travels to sibling tabs with the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_key: Option<String>,
+    /// The client the tokens were issued to (set at sign-in, carried over refreshes). A stored session of another
+    /// client (another app on the same origin, or a planted one) is refused at load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// The `token_type` of bearer tokens (RFC 6750).
@@ -180,6 +184,7 @@ impl TokenSet {
             seq: previous.map_or(0, |p| p.seq.saturating_add(1)),
             signed_in_at: previous.map_or(now_ms, |p| p.signed_in_at),
             dpop_key: previous.and_then(|p| p.dpop_key.clone()),
+            client_id: previous.and_then(|p| p.client_id.clone()),
         })
     }
 
@@ -228,6 +233,7 @@ impl TokenSet {
             seq: 0,
             signed_in_at: now_ms,
             dpop_key: None,
+            client_id: None,
         }
     }
 

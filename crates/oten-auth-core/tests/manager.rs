@@ -657,3 +657,29 @@ fn a_backend_source_renews_without_a_refresh_token_once_for_all_callers() {
     assert!(ended.requires_reauth(), "{ended:?}");
     assert!(!manager.is_signed_in());
 }
+
+#[test]
+fn a_stored_session_of_another_client_is_refused_at_load() {
+    let mut foreign = tokens("a1", Some("r1"), 3600, T0);
+    foreign.client_id = Some("another-app".into());
+    let store = MemoryStore::default();
+    store.save(&foreign).unwrap();
+    let r = rig_with(FakeTransport::default(), store);
+    assert!(!r.manager.is_signed_in(), "another client's tokens are not this app's session");
+    assert!(r.store.load().unwrap().is_none(), "and they are removed");
+    assert!(r.events.borrow().iter().any(|e| matches!(e, SessionEvent::StoreFailed(_))));
+    assert_eq!(r.transport.request_count(), 0, "nothing of them was presented");
+
+    // Sessions stored before the client was recorded, and this client's own, load.
+    for client in [None, Some("spa-dev")] {
+        let mut own = tokens("a2", Some("r2"), 3600, T0);
+        own.client_id = client.map(str::to_owned);
+        let store = MemoryStore::default();
+        store.save(&own).unwrap();
+        assert!(rig_with(FakeTransport::default(), store).manager.is_signed_in(), "{client:?}");
+    }
+    // A sign-in records the client.
+    let r = rig(FakeTransport::default());
+    r.manager.sign_in(tokens("a3", None, 3600, T0)).unwrap();
+    assert_eq!(r.store.load().unwrap().unwrap().client_id.as_deref(), Some("spa-dev"));
+}

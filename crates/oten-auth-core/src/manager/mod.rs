@@ -381,6 +381,9 @@ impl TokenManager {
             tokens = tokens.with_lineage(format!("s{:x}g{generation:x}", self.now()));
         }
         tokens.seq = 0;
+        if tokens.client_id.is_none() && !self.inner.config.client_id.is_empty() {
+            tokens.client_id = Some(self.inner.config.client_id.clone());
+        }
         let saved = self.persist(&tokens);
         {
             let mut st = self.inner.state.borrow_mut();
@@ -670,7 +673,13 @@ impl TokenManager {
         if self.inner.state.borrow().loaded {
             return;
         }
-        let loaded = self.inner.store.load();
+        let client_id = &self.inner.config.client_id;
+        let loaded = self.inner.store.load().and_then(|tokens| match tokens {
+            Some(t) if !client_id.is_empty() && t.client_id.as_ref().is_some_and(|c| c != client_id) => {
+                Err(StoreError::Corrupt("the stored session belongs to another client".into()))
+            }
+            other => Ok(other),
+        });
         let failed = {
             let mut st = self.inner.state.borrow_mut();
             st.loaded = true;
