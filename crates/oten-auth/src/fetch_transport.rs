@@ -109,24 +109,42 @@ fn abort_after(timeout_ms: u32, controller: AbortController) -> Rc<RefCell<Optio
     slot
 }
 
+/// The largest answer read (bytes as declared, characters as read): a hostile or broken server cannot fill the
+/// page's memory. The app's and the provider's answers are a few KiB.
+pub(crate) const MAX_ANSWER_BYTES: u32 = 10 * 1024 * 1024;
+
+fn too_large() -> TransportError {
+    network("the answer is larger than 10 MiB")
+}
+
 async fn send(request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
     let window = web_sys::window().ok_or_else(|| network("fetch is unavailable"))?;
     let controller = AbortController::new().map_err(|_| network("fetch is unavailable"))?;
     let signal = controller.signal();
     let built = build(&request, &signal)?;
-    let timer = abort_after(timeout_ms, controller);
+    let timer = abort_after(timeout_ms, controller.clone());
     let outcome = async {
         let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&built)).await?.dyn_into()?;
         if response.type_() == ResponseType::Opaqueredirect {
-            return Ok((response, None));
+            return Ok(Ok((response, None)));
         }
-        let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
-        Ok::<_, JsValue>((response, Some(body)))
+        // A declared size over the limit is not downloaded; an undeclared one is measured before it enters wasm.
+        let declared =
+            response.headers().get("content-length").ok().flatten().and_then(|n| n.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > u64::from(MAX_ANSWER_BYTES)) {
+            controller.abort();
+            return Ok(Err(too_large()));
+        }
+        let text: js_sys::JsString = JsFuture::from(response.text()?).await?.dyn_into()?;
+        if text.length() > MAX_ANSWER_BYTES {
+            return Ok(Err(too_large()));
+        }
+        Ok::<_, JsValue>(Ok((response, Some(String::from(text)))))
     }
     .await;
     timer.borrow_mut().take();
     let (response, body) =
-        outcome.map_err(|e| if signal.aborted() { TransportError::Timeout } else { network(js_message(&e)) })?;
+        outcome.map_err(|e| if signal.aborted() { TransportError::Timeout } else { network(js_message(&e)) })??;
     // `redirect: "manual"` turns a redirect into an opaque answer: refused, never followed.
     let Some(body) = body else { return Err(TransportError::Redirected) };
     let headers = js_sys::try_iter(&response.headers())
