@@ -64,7 +64,7 @@ impl HttpClient {
 }
 
 /// The failure of a request that never reached the server (nothing was processed).
-pub(crate) const NOT_SENT: &str = "connection failed";
+const NOT_SENT: &str = "connection failed";
 /// The failure of an answer that broke off (the request was processed, or may have been).
 pub(crate) const ANSWER_CUT_OFF: &str = "the answer broke off";
 
@@ -73,7 +73,10 @@ pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
         TransportError::Timeout
     } else {
-        let kind = if error.is_connect() { NOT_SENT } else { "request failed" };
-        TransportError::Network(kind.into())
+        if error.is_connect() {
+            TransportError::NotSent(NOT_SENT.into())
+        } else {
+            TransportError::Network("request failed".into())
+        }
     }
 }

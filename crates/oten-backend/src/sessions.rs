@@ -43,9 +43,11 @@ pub enum SessionError {
 /// Whether a failed refresh's answer says what happened to the refresh token: an error answer, or a request that
 /// never reached the provider. A timeout or an answer that broke off does not.
 fn outcome_known(error: &AuthError) -> bool {
+    use oten_auth_core::TransportError;
     match error {
         AuthError::Timeout => false,
-        AuthError::Network(oten_auth_core::TransportError::Network(what)) => what == crate::http::NOT_SENT,
+        AuthError::Network(TransportError::NotSent(_) | TransportError::Redirected) => true,
+        AuthError::Network(_) => false,
         _ => true,
     }
 }
