@@ -16,9 +16,8 @@ use crate::crypto::{Crypto, CryptoError};
 use crate::origin::origin_of;
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use futures::future::{FutureExt, LocalBoxFuture};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The only proof algorithm used: ECDSA P-256 with SHA-256 (`ES256`), which every browser's WebCrypto has.
@@ -27,8 +26,8 @@ pub const DPOP_ALG: &str = "ES256";
 /// A DPoP key pair: its public JWK and a signer. The private key never leaves it (in the browser, a
 /// non-extractable WebCrypto key).
 pub trait DpopKey {
-    /// The public key as a JWK (`kty`, `crv`, `x`, `y`), as it goes in every proof's header.
-    fn public_jwk(&self) -> &Map<String, Value>;
+    /// The public key as a JWK (`kty`, `crv`, `x`, `y`) in JSON, as it goes in every proof's header.
+    fn public_jwk(&self) -> &str;
     /// An `ES256` signature of `input`: raw `r || s`, 64 bytes.
     fn sign(&self, input: &[u8]) -> LocalBoxFuture<'static, Result<Vec<u8>, CryptoError>>;
 }
@@ -50,15 +49,15 @@ pub fn dpop_offered(algs: Option<&[String]>) -> bool {
 ///
 /// ```
 /// use oten_auth_core::{dpop_signing_input, Method};
-/// let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y"});
-/// let input = dpop_signing_input(jwk.as_object().unwrap(), Method::Post, "https://idp.test/token?x#y", 1_700, "j1", None, None);
+/// let jwk = r#"{"kty":"EC","crv":"P-256","x":"x","y":"y"}"#;
+/// let input = dpop_signing_input(jwk, Method::Post, "https://idp.test/token?x#y", 1_700, "j1", None, None);
 /// let (header, payload) = input.split_once('.').unwrap();
 /// let payload = oten_auth_core::base64url::decode(payload).unwrap();
-/// assert_eq!(String::from_utf8(payload).unwrap(), r#"{"htm":"POST","htu":"https://idp.test/token","iat":1700,"jti":"j1"}"#);
+/// assert_eq!(String::from_utf8(payload).unwrap(), r#"{"jti":"j1","htm":"POST","htu":"https://idp.test/token","iat":1700}"#);
 /// assert!(String::from_utf8(oten_auth_core::base64url::decode(header).unwrap()).unwrap().contains(r#""typ":"dpop+jwt""#));
 /// ```
 pub fn dpop_signing_input(
-    public_jwk: &Map<String, Value>,
+    public_jwk: &str,
     method: Method,
     url: &str,
     iat: i64,
@@ -66,16 +65,18 @@ pub fn dpop_signing_input(
     nonce: Option<&str>,
     ath: Option<&str>,
 ) -> String {
-    let header = json!({ "typ": "dpop+jwt", "alg": DPOP_ALG, "jwk": public_jwk });
+    // Written by hand (no JSON tree for two small objects); every string goes through the JSON encoder.
+    let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let header = format!(r#"{{"typ":"dpop+jwt","alg":"{DPOP_ALG}","jwk":{public_jwk}}}"#);
     let htu = url.split(['?', '#']).next().unwrap_or(url);
-    let mut claims = json!({ "jti": jti, "htm": method.as_str(), "htu": htu, "iat": iat });
-    if let Some(nonce) = nonce {
-        claims["nonce"] = nonce.into();
+    let mut claims = format!(r#"{{"jti":{},"htm":"{}","htu":{},"iat":{iat}"#, text(jti), method.as_str(), text(htu));
+    for (name, value) in [("nonce", nonce), ("ath", ath)] {
+        if let Some(value) = value {
+            claims.push_str(&format!(r#","{name}":{}"#, text(value)));
+        }
     }
-    if let Some(ath) = ath {
-        claims["ath"] = ath.into();
-    }
-    format!("{}.{}", base64url::encode(header.to_string().as_bytes()), base64url::encode(claims.to_string().as_bytes()))
+    claims.push('}');
+    format!("{}.{}", base64url::encode(header.as_bytes()), base64url::encode(claims.as_bytes()))
 }
 
 /// Loads a stored key by its id: `Ok(None)` when there is none.
@@ -89,7 +90,7 @@ pub struct Dpop {
     wanted: RefCell<Option<String>>,
     loaded: RefCell<Option<(String, Rc<dyn DpopKey>)>>,
     loader: Option<DpopKeyLoader>,
-    nonces: RefCell<BTreeMap<String, String>>,
+    nonces: RefCell<Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for Dpop {
@@ -161,17 +162,31 @@ impl Dpop {
 
     /// The last nonce `origin` handed out.
     fn nonce_for(&self, origin: &str) -> Option<String> {
-        self.nonces.borrow().get(origin).cloned()
+        self.nonces.borrow().iter().find(|(o, _)| o == origin).map(|(_, n)| n.clone())
     }
 
     /// Keeps the `DPoP-Nonce` of an answer from `url`'s origin; returns whether it is new.
     fn note_nonce(&self, url: &str, response: &HttpResponse) -> bool {
         let (Some(origin), Some(nonce)) = (origin_of(url), response.header_value("DPoP-Nonce")) else { return false };
         // A nonce is a token68-like value: anything else is not put in a proof.
-        if nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+        if nonce.is_empty()
+            || nonce.len() > 512
+            || !nonce.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\'))
+        {
             return false;
         }
-        self.nonces.borrow_mut().insert(origin, nonce.to_owned()) != Some(nonce.to_owned())
+        let mut nonces = self.nonces.borrow_mut();
+        match nonces.iter_mut().find(|(o, _)| *o == origin) {
+            Some((_, kept)) if kept == nonce => false,
+            Some((_, kept)) => {
+                *kept = nonce.to_owned();
+                true
+            }
+            None => {
+                nonces.push((origin, nonce.to_owned()));
+                true
+            }
+        }
     }
 }
 

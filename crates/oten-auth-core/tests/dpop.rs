@@ -9,7 +9,7 @@ use oten_auth_core::id_token::{Jwk, JwsAlgorithm};
 use oten_auth_core::testing::{FakeClock, FakeTransport};
 use oten_auth_core::*;
 use p256::ecdsa::signature::Signer as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::Digest;
 use std::rc::Rc;
 
@@ -22,7 +22,7 @@ const NOW_MS: i64 = 1_780_000_000_500;
 
 struct P256Key {
     key: p256::ecdsa::SigningKey,
-    jwk: Map<String, Value>,
+    jwk: String,
 }
 
 impl P256Key {
@@ -33,12 +33,12 @@ impl P256Key {
             "kty": "EC", "crv": "P-256",
             "x": base64url::encode(point.x().unwrap()), "y": base64url::encode(point.y().unwrap()),
         });
-        Rc::new(Self { key, jwk: jwk.as_object().unwrap().clone() })
+        Rc::new(Self { key, jwk: jwk.to_string() })
     }
 }
 
 impl DpopKey for P256Key {
-    fn public_jwk(&self) -> &Map<String, Value> {
+    fn public_jwk(&self) -> &str {
         &self.jwk
     }
     fn sign(&self, input: &[u8]) -> LocalBoxFuture<'static, Result<Vec<u8>, CryptoError>> {

@@ -9,7 +9,6 @@ use crate::webcrypto::{js_error, object, random_bytes, subtle};
 use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Object, Reflect};
 use oten_auth_core::{base64url, CryptoError, DpopKey, SiblingsError};
-use serde_json::{Map, Value};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -18,11 +17,12 @@ use web_sys::{CryptoKey, IdbTransactionMode};
 /// A DPoP key of this browser: the private key as a WebCrypto handle, and its public JWK.
 pub(crate) struct BrowserDpopKey {
     private: CryptoKey,
-    jwk: Map<String, Value>,
+    /// The public JWK, as JSON.
+    jwk: String,
 }
 
 impl DpopKey for BrowserDpopKey {
-    fn public_jwk(&self) -> &Map<String, Value> {
+    fn public_jwk(&self) -> &str {
         &self.jwk
     }
 
@@ -47,13 +47,18 @@ fn get(target: &JsValue, name: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The public members of an exported EC JWK.
-fn public_members(jwk: &JsValue) -> Option<Map<String, Value>> {
-    let mut members = Map::new();
-    for name in ["kty", "crv", "x", "y"] {
-        members.insert(name.to_owned(), Value::String(get(jwk, name).as_string()?));
-    }
-    Some(members)
+/// The public members of an exported EC JWK, as JSON (base64url values and fixed names: nothing to escape).
+fn public_members(jwk: &JsValue) -> Option<String> {
+    let member = |name: &str| {
+        get(jwk, name).as_string().filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    };
+    Some(format!(
+        r#"{{"kty":"{}","crv":"{}","x":"{}","y":"{}"}}"#,
+        member("kty")?,
+        member("crv")?,
+        member("x")?,
+        member("y")?
+    ))
 }
 
 /// Makes a new key pair, stores it and returns its id and the key.
@@ -73,7 +78,7 @@ pub(crate) async fn create(now_ms: i64) -> Result<(String, Rc<dyn DpopKey>), Cry
     let record = Object::new();
     let set = |name: &str, value: &JsValue| Reflect::set(&record, &JsValue::from_str(name), value);
     set("private", &private)
-        .and_then(|_| set("jwk", &JsValue::from_str(&Value::Object(jwk.clone()).to_string())))
+        .and_then(|_| set("jwk", &JsValue::from_str(&jwk)))
         .and_then(|_| set("created_at", &JsValue::from_f64(now_ms as f64)))
         .map_err(|e| js_error("setup", &e))?;
     bounded(put(&id, &record)).await.map_err(store_error)?;
@@ -94,7 +99,7 @@ async fn put(id: &str, record: &Object) -> Result<(), SiblingsError> {
 pub(crate) async fn load(id: &str) -> Result<Option<Rc<dyn DpopKey>>, CryptoError> {
     let record = bounded(read(id)).await.map_err(store_error)?;
     let private = get(&record, "private").dyn_into::<CryptoKey>().ok();
-    let jwk = get(&record, "jwk").as_string().and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok());
+    let jwk = get(&record, "jwk").as_string().filter(|text| text.starts_with('{') && text.ends_with('}'));
     Ok(match (private, jwk) {
         (Some(private), Some(jwk)) => Some(Rc::new(BrowserDpopKey { private, jwk })),
         _ => None,
@@ -161,14 +166,15 @@ mod tests {
     use wasm_bindgen_test::*;
 
     fn jwk_of(key: &Rc<dyn DpopKey>) -> Jwk {
-        serde_json::from_value(Value::Object(key.public_jwk().clone())).unwrap()
+        serde_json::from_str(key.public_jwk()).unwrap()
     }
 
     #[wasm_bindgen_test]
     async fn a_key_is_non_extractable_signs_es256_and_loads_back_by_id() {
         let (id, key) = create(1_000).await.unwrap();
-        assert_eq!(key.public_jwk().get("crv").and_then(Value::as_str), Some("P-256"));
-        assert!(key.public_jwk().get("d").is_none(), "only the public half");
+        let jwk: serde_json::Value = serde_json::from_str(key.public_jwk()).unwrap();
+        assert_eq!(jwk["crv"], "P-256");
+        assert!(jwk.get("d").is_none(), "only the public half");
         let signature = key.sign(b"header.payload").await.unwrap();
         assert_eq!(signature.len(), 64, "raw r || s");
         assert_eq!(verify_jws(&jwk_of(&key), JwsAlgorithm::Es256, b"header.payload", &signature).await, Ok(true));
