@@ -8,7 +8,7 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 
 import {
-  ALICE, API, APP, IDP, apiAnswers, clientStats, duplicateTab, leaseClient, openPage, recordTokenRequests,
+  ALICE, API, APP, IDP, clientStats, duplicateTab, leaseClient, openPage, recordTokenRequests,
   signInAtIdp, signOutAndConfirm, storedTokens, tokenState, useAppConfig, useBrowser,
 } from './browser.mjs';
 
@@ -17,13 +17,13 @@ const browser = useBrowser();
 /** The DPoP keys in the app's IndexedDB: id → {extractable, algorithm, usages, public jwk}. */
 const storedKeys = (page) => page.evaluate(async () => {
   const db = await new Promise((resolve, reject) => {
-    const open = indexedDB.open('oten-auth');
+    const open = indexedDB.open('oten-auth-dpop');
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
-  if (!db.objectStoreNames.contains('dpop_keys')) return {};
+  if (!db.objectStoreNames.contains('keys')) { db.close(); return {}; }
   const read = (what) => new Promise((resolve) => {
-    const req = db.transaction('dpop_keys').objectStore('dpop_keys')[what]();
+    const req = db.transaction('keys').objectStore('keys')[what]();
     req.onsuccess = () => resolve(req.result);
   });
   const [keys, values] = [await read('getAllKeys'), await read('getAll')];
@@ -142,27 +142,30 @@ test('a sibling tab of the grant shares the key; sign-out deletes it', async (t)
 });
 
 test('a missing key ends the session cleanly at the next page load', async (t) => {
+  const clientId = await leaseClient();
   const { context, page, pageErrors, close } = await openPage(browser(), t);
   try {
-    await useAppConfig(context, { client_id: await leaseClient() });
+    await useAppConfig(context, { client_id: clientId });
     await signIn(page);
     const tokens = await storedTokens(page);
     // Site data cleared behind the app's back (IndexedDB only; sessionStorage keeps the bound tokens).
     await page.evaluate((id) => new Promise((resolve, reject) => {
-      const open = indexedDB.open('oten-auth');
+      const open = indexedDB.open('oten-auth-dpop');
       open.onsuccess = () => {
-        const tx = open.result.transaction('dpop_keys', 'readwrite');
-        tx.objectStore('dpop_keys').delete(id);
+        const tx = open.result.transaction('keys', 'readwrite');
+        tx.objectStore('keys').delete(id);
         tx.oncomplete = () => { open.result.close(); resolve(); };
         tx.onerror = () => reject(tx.error);
       };
     }), tokens.dpop_key);
-    const before = (await apiAnswers())['GET /api/user/profile 401'] ?? 0;
+    const before = await clientStats(clientId);
     await page.goto(`${APP}/profile`);
     await page.getByTestId('session-ended').waitFor();
     assert.match(await page.getByTestId('session-ended-reason').innerText(), /key/i, 'the reason is told');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('oten.auth.tokens')), null, 'the useless tokens are gone');
-    assert.equal((await apiAnswers())['GET /api/user/profile 401'] ?? 0, before, 'nothing was sent without a proof');
+    const after = await clientStats(clientId);
+    assert.deepEqual(after.api.by_status, before.api.by_status, 'the API saw nothing (nothing was sent without a proof)');
+    assert.equal(after.refresh.presented, before.refresh.presented, 'no refresh was presented');
     assert.deepEqual(pageErrors, []);
   } finally {
     await close();

@@ -90,6 +90,7 @@ pub struct Dpop {
     wanted: RefCell<Option<String>>,
     loaded: RefCell<Option<(String, Rc<dyn DpopKey>)>>,
     loader: Option<DpopKeyLoader>,
+    exchange: RefCell<Option<Rc<dyn DpopKey>>>,
     nonces: RefCell<Vec<(String, String)>>,
 }
 
@@ -165,28 +166,29 @@ impl Dpop {
         self.nonces.borrow().iter().find(|(o, _)| o == origin).map(|(_, n)| n.clone())
     }
 
-    /// Keeps the `DPoP-Nonce` of an answer from `url`'s origin; returns whether it is new.
-    fn note_nonce(&self, url: &str, response: &HttpResponse) -> bool {
-        let (Some(origin), Some(nonce)) = (origin_of(url), response.header_value("DPoP-Nonce")) else { return false };
+    /// Keeps the `DPoP-Nonce` of an answer from `url`'s origin and returns it (`None` when there is none, or it is
+    /// not one a proof can carry).
+    fn note_nonce(&self, url: &str, response: &HttpResponse) -> Option<String> {
+        let (origin, nonce) = (origin_of(url)?, response.header_value("DPoP-Nonce")?);
         // A nonce is a token68-like value: anything else is not put in a proof.
         if nonce.is_empty()
             || nonce.len() > 512
             || !nonce.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\'))
         {
-            return false;
+            return None;
         }
         let mut nonces = self.nonces.borrow_mut();
         match nonces.iter_mut().find(|(o, _)| *o == origin) {
-            Some((_, kept)) if kept == nonce => false,
-            Some((_, kept)) => {
-                *kept = nonce.to_owned();
-                true
-            }
-            None => {
-                nonces.push((origin, nonce.to_owned()));
-                true
-            }
+            Some((_, kept)) => nonce.clone_into(kept),
+            None => nonces.push((origin, nonce.to_owned())),
         }
+        Some(nonce.to_owned())
+    }
+
+    /// Makes `key` the one code exchanges are proved with (a sign-in's new key), without touching the session's:
+    /// a callback that fails — or a hostile one — leaves the signed-in session as it was.
+    pub fn set_exchange_key(&self, key: Option<Rc<dyn DpopKey>>) {
+        *self.exchange.borrow_mut() = key;
     }
 }
 
@@ -256,9 +258,11 @@ impl DpopTransport {
     }
 }
 
-/// What a proof is for: the token endpoint, or a resource with this access token.
+/// What a proof is for: a code exchange (the sign-in's new key), a refresh (the session's key), or a resource with
+/// this access token (the session's key).
 enum ProofFor {
-    TokenEndpoint,
+    CodeExchange,
+    Refresh,
     Resource(String),
 }
 
@@ -268,11 +272,19 @@ impl Transport for DpopTransport {
             (self.inner.clone(), self.dpop.clone(), self.crypto.clone(), self.clock.clone());
         let purpose = match request.header_value("Authorization").and_then(|a| a.split_once(' ')) {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("DPoP") => Some(ProofFor::Resource(token.to_owned())),
-            _ if request.method == Method::Post && request.url == self.token_endpoint => Some(ProofFor::TokenEndpoint),
+            _ if request.method == Method::Post && request.url == self.token_endpoint => {
+                let grant = request.body.as_deref().unwrap_or_default();
+                Some(if grant.split('&').any(|p| p == "grant_type=authorization_code") {
+                    ProofFor::CodeExchange
+                } else {
+                    ProofFor::Refresh
+                })
+            }
             _ => None,
         };
         async move {
             let key = match purpose {
+                Some(ProofFor::CodeExchange) => dpop.exchange.borrow().clone(),
                 Some(_) => dpop.key().await.map_err(|e| TransportError::NotSent(format!("no DPoP proof: {e}")))?,
                 None => None,
             };
@@ -286,7 +298,7 @@ impl Transport for DpopTransport {
                 ProofFor::Resource(token) => {
                     Some(base64url::encode(&crypto.sha256(token.as_bytes()).await.map_err(not_sent)?))
                 }
-                ProofFor::TokenEndpoint => None,
+                ProofFor::CodeExchange | ProofFor::Refresh => None,
             };
             let origin = origin_of(&request.url).unwrap_or_default();
             let mut first = true;
@@ -306,9 +318,11 @@ impl Transport for DpopTransport {
                 let mut attempt = request.clone();
                 attempt.set_header("DPoP", format!("{input}.{}", base64url::encode(&signature)));
                 let response = inner.send(attempt).await?;
-                let new_nonce = dpop.note_nonce(&request.url, &response);
-                // One more try, only with a nonce the server just gave: a server that keeps asking is answered as is.
-                if !(first && new_nonce && asks_for_dpop_nonce(&response)) {
+                let answered = dpop.note_nonce(&request.url, &response);
+                // One more try, only with a nonce the server gave in this answer, other than the one just used (a
+                // concurrent request may have cached it already): a server that keeps asking is answered as is.
+                let fresh = answered.is_some_and(|n| Some(n) != nonce);
+                if !(first && fresh && asks_for_dpop_nonce(&response)) {
                     return Ok(response);
                 }
                 first = false;

@@ -183,7 +183,8 @@ impl TokenSet {
             lineage: previous.map(|p| p.lineage.clone()).unwrap_or_default(),
             seq: previous.map_or(0, |p| p.seq.saturating_add(1)),
             signed_in_at: previous.map_or(now_ms, |p| p.signed_in_at),
-            dpop_key: previous.and_then(|p| p.dpop_key.clone()),
+            // The key goes on only with DPoP tokens: a Bearer answer leaves a set without one (consistent in storage).
+            dpop_key: previous.and_then(|p| p.dpop_key.clone()).filter(|_| token_type == DPOP),
             client_id: previous.and_then(|p| p.client_id.clone()),
         })
     }
@@ -451,6 +452,12 @@ mod tests {
         bound.lineage = "l1".into();
         let next = TokenSet::parse_token_response(r#"{"access_token":"b","token_type":"DPoP"}"#, 2_000, Some(&bound));
         assert_eq!(next.unwrap().dpop_key.as_deref(), Some("key-1"));
+        let later = bound.stored_at + 2_000;
+        let downgraded =
+            TokenSet::parse_token_response(r#"{"access_token":"b","token_type":"Bearer"}"#, later, Some(&bound));
+        let downgraded = downgraded.unwrap();
+        assert_eq!(downgraded.dpop_key, None, "a Bearer answer is stored without a key");
+        assert_eq!(TokenSet::from_storage_json(&downgraded.to_storage_json()), Ok(downgraded));
         assert_eq!(TokenSet::from_storage_json(&bound.to_storage_json()), Ok(bound.clone()));
         let mut unbound_key = bound.clone();
         unbound_key.dpop_key = None;

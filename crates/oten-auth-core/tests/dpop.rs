@@ -257,3 +257,51 @@ fn the_api_client_sends_dpop_tokens_with_the_dpop_scheme() {
     block_on(client.get(&format!("{API}/me"))).unwrap();
     assert_eq!(inner.requests()[0].header_value("Authorization"), Some("DPoP at-9"));
 }
+
+#[test]
+fn a_code_exchange_is_proved_with_the_sign_ins_key_and_never_touches_the_sessions() {
+    let r = rig();
+    let session = P256Key::new(21);
+    let sign_in = P256Key::new(22);
+    r.dpop.bind("session", session.clone());
+    r.dpop.set_exchange_key(Some(sign_in.clone()));
+    for _ in 0..2 {
+        r.inner.push(Ok(HttpResponse::new(200, "{}")));
+    }
+    send(&r, HttpRequest::new(Method::Post, TOKEN).body("grant_type=authorization_code&code=c"));
+    send(&r, HttpRequest::new(Method::Post, TOKEN).body("grant_type=refresh_token&refresh_token=rt"));
+    let sent = r.inner.requests();
+    let (exchange, _) = verified_proof(&r.crypto, sent[0].header_value("DPoP").unwrap());
+    let (refresh, _) = verified_proof(&r.crypto, sent[1].header_value("DPoP").unwrap());
+    let jwk = |k: &P256Key| serde_json::from_str::<Value>(&k.jwk).unwrap();
+    assert_eq!(exchange["jwk"], jwk(&sign_in), "the exchange: the new key");
+    assert_eq!(refresh["jwk"], jwk(&session), "the refresh: the session's key, whatever a sign-in is doing");
+    assert_eq!(r.dpop.wanted().as_deref(), Some("session"));
+    // Without a sign-in key, an exchange carries no proof (Bearer tokens).
+    r.dpop.set_exchange_key(None);
+    r.inner.push(Ok(HttpResponse::new(200, "{}")));
+    send(&r, HttpRequest::new(Method::Post, TOKEN).body("grant_type=authorization_code&code=c"));
+    assert!(r.inner.requests()[2].header_value("DPoP").is_none());
+}
+
+#[test]
+fn the_retry_depends_on_the_nonce_the_proof_carried_not_on_what_is_cached() {
+    // (Concurrent requests sent without a nonce are all answered with the same new one: each must retry, though the
+    // first answer already put it in the cache.)
+    let r = rig();
+    r.dpop.bind("k", P256Key::new(23));
+    let nonce_please = Ok(HttpResponse::new(401, "")
+        .with_header("WWW-Authenticate", r#"DPoP error="use_dpop_nonce""#)
+        .with_header("DPoP-Nonce", "n1"));
+    r.inner.push(nonce_please.clone());
+    r.inner.push(Ok(HttpResponse::new(200, "{}")));
+    // A proof carrying no nonce (first contact with the API), answered with the nonce the cache may already hold.
+    let answer = send(&r, HttpRequest::new(Method::Get, format!("{API}/me")).header("Authorization", "DPoP t"));
+    assert_eq!(answer.status, 200, "retried with n1");
+    let sent = r.inner.requests();
+    assert_eq!(verified_proof(&r.crypto, sent[1].header_value("DPoP").unwrap()).1["nonce"], "n1");
+    // Asked again with the very nonce it carried: not retried (the server keeps refusing).
+    r.inner.push(nonce_please);
+    let answer = send(&r, HttpRequest::new(Method::Get, format!("{API}/me")).header("Authorization", "DPoP t"));
+    assert_eq!((answer.status, r.inner.request_count()), (401, 3));
+}

@@ -299,11 +299,14 @@ impl Auth {
         if let (Some(siblings), Some(before)) = (&self.inner.siblings, prune_before) {
             siblings.prune(before).await;
         }
-        // A DPoP-bound session needs its key before anything is sent (or ends cleanly without it).
+        // A DPoP-bound session proves with its key from the first request; without the key it ends cleanly.
         if let Some(dpop) = &self.inner.dpop {
-            dpop_binding::restore(&self.inner.manager, dpop, prune_before).await;
+            dpop_binding::want_stored(&self.inner.manager, dpop);
         }
         self.inner.manager.start().await;
+        if let Some(dpop) = &self.inner.dpop {
+            dpop_binding::check_key(&self.inner.manager, dpop, prune_before).await;
+        }
         Ok(())
     }
 
@@ -429,7 +432,8 @@ impl Auth {
         replace_url(oten_auth_core::routes::CALLBACK_PATH);
         // With a backend, the provider comes back to the backend's own /auth/callback, never here.
         let flow = self.inner.flow.as_ref().ok_or(CallbackError::UnknownState)?;
-        // With DPoP, a new key for this grant: the exchange's proof binds the tokens to it.
+        // With DPoP, a new key for this grant: the exchange's proof binds the tokens to it (the session this tab may
+        // hold keeps its own key until the new tokens replace it, so a forged callback changes nothing).
         let now = self.inner.manager.clock().now_ms();
         let key = match &self.inner.dpop {
             Some(dpop) => dpop_binding::new_grant_key(dpop, now).await,

@@ -2,7 +2,7 @@
 //! events, the core's [`Dpop`] state and the browser's key store ([`crate::dpop_keys`]).
 
 use crate::dpop_keys;
-use oten_auth_core::{Dpop, DpopKeyError, DpopKeyLoader, EndReason, SessionEvent, TokenManager, TokenSet};
+use oten_auth_core::{Dpop, DpopKey, DpopKeyError, DpopKeyLoader, EndReason, SessionEvent, TokenManager, TokenSet};
 use std::rc::Rc;
 
 /// A DPoP state whose keys load from IndexedDB.
@@ -41,14 +41,19 @@ fn forget(dpop: &Dpop) {
     }
 }
 
-/// At page load, before anything is sent: binds the stored session to its key, or ends it cleanly when the key is
-/// gone (site data cleared, IndexedDB unavailable): DPoP-bound tokens are useless without it. Also prunes the keys
-/// of sessions long over.
-pub(crate) async fn restore(manager: &TokenManager, dpop: &Dpop, prune_before: Option<i64>) {
+/// At page load, before anything is sent: the stored session's key becomes the wanted one (loaded at the first
+/// proof).
+pub(crate) fn want_stored(manager: &TokenManager, dpop: &Dpop) {
+    dpop.want(manager.tokens().and_then(|t: TokenSet| t.dpop_key).as_deref());
+}
+
+/// After the session has started (checked against its siblings: one that ended elsewhere says so): a session whose
+/// key is gone (site data cleared) ends cleanly — DPoP-bound tokens are useless without it. A key store that cannot
+/// answer (a blocked or slow IndexedDB) ends nothing: requests wait for it. Also prunes the keys of sessions long over.
+pub(crate) async fn check_key(manager: &TokenManager, dpop: &Dpop, prune_before: Option<i64>) {
     let id = manager.tokens().and_then(|t: TokenSet| t.dpop_key);
-    dpop.want(id.as_deref());
-    if id.is_some() {
-        if let Err(DpopKeyError::Missing | DpopKeyError::Crypto(_)) = dpop.key().await {
+    if id.is_some() && id == dpop.wanted() {
+        if let Err(DpopKeyError::Missing) = dpop.key().await {
             manager.end_session(EndReason::ProofKeyLost);
         }
     }
@@ -57,25 +62,27 @@ pub(crate) async fn restore(manager: &TokenManager, dpop: &Dpop, prune_before: O
     }
 }
 
-/// A new key for a sign-in's code exchange, bound at once (the exchange's proof binds the grant to it). `None`
-/// when none can be made: the sign-in goes on with Bearer tokens.
-pub(crate) async fn new_grant_key(dpop: &Dpop, now_ms: i64) -> Option<String> {
+/// A new key for a sign-in's code exchange, used for the exchange's proof only (so the provider binds the tokens to
+/// it): the signed-in session, if any, keeps its own until the new tokens replace it. `None` when none can be made:
+/// the sign-in goes on with Bearer tokens.
+pub(crate) async fn new_grant_key(dpop: &Dpop, now_ms: i64) -> Option<(String, Rc<dyn DpopKey>)> {
     let (id, key) = dpop_keys::create(now_ms).await.ok()?;
-    dpop.bind(id.clone(), key);
-    Some(id)
+    dpop.set_exchange_key(Some(key.clone()));
+    Some((id, key))
 }
 
-/// After the exchange: the tokens name their key when the provider bound them; otherwise (Bearer tokens, or the
-/// sign-in failed) the key is dropped.
-pub(crate) fn settle_grant_key(dpop: &Dpop, id: Option<String>, tokens: Option<&mut TokenSet>) {
-    let Some(id) = id else { return };
+/// After the exchange: the tokens name their key when the provider bound them (and it becomes the session's);
+/// otherwise (Bearer tokens, or the sign-in failed) the key is dropped and the session stays as it was.
+pub(crate) fn settle_grant_key(dpop: &Dpop, key: Option<(String, Rc<dyn DpopKey>)>, tokens: Option<&mut TokenSet>) {
+    dpop.set_exchange_key(None);
+    let Some((id, key)) = key else { return };
     match tokens {
-        Some(tokens) if tokens.is_dpop_bound() => tokens.dpop_key = Some(id),
-        _ => {
-            dpop.want(None);
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = dpop_keys::delete(&id).await;
-            });
+        Some(tokens) if tokens.is_dpop_bound() => {
+            tokens.dpop_key = Some(id.clone());
+            dpop.bind(id, key);
         }
+        _ => wasm_bindgen_futures::spawn_local(async move {
+            let _ = dpop_keys::delete(&id).await;
+        }),
     }
 }

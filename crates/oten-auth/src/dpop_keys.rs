@@ -1,10 +1,10 @@
 //! DPoP keys (RFC 9449): one ECDSA P-256 key pair per grant, made by WebCrypto as **non-extractable** (no script,
 //! not even the app's own, can read the private key; it can only ask the browser to sign with it), kept in
-//! IndexedDB (`oten-auth`, store `dpop_keys`) under a random id. The session's tokens carry that id
+//! IndexedDB (`oten-auth-dpop`, store `keys`) under a random id. The session's tokens carry that id
 //! ([`oten_auth_core::TokenSet::dpop_key`]), so sibling tabs of one grant load the same key. A key is deleted at
 //! sign-out and when its session ends everywhere; keys no session names are pruned after the longest session.
 
-use crate::idb::{bounded, committed, database, settled, DPOP_KEYS};
+use crate::idb::{bounded, committed, settled, Db};
 use crate::webcrypto::{js_error, object, random_bytes, subtle};
 use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Object, Reflect};
@@ -37,6 +37,12 @@ impl DpopKey for BrowserDpopKey {
         }
         .boxed_local()
     }
+}
+
+const DPOP_KEYS: &str = "keys";
+
+async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
+    crate::idb::database(Db::DpopKeys).await
 }
 
 fn store_error(error: SiblingsError) -> CryptoError {

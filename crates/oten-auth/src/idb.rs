@@ -1,6 +1,9 @@
-//! The library's IndexedDB database (`oten-auth`), shared by every tab of the origin: the sessions' lineage records
-//! ([`crate::lineage_records`]) and the DPoP keys ([`crate::dpop_keys`]), and the small helpers that turn its
-//! callbacks into futures with a time limit.
+//! The library's IndexedDB databases, shared by every tab of the origin: `oten-auth` (the sessions' lineage records,
+//! [`crate::lineage_records`]) and `oten-auth-dpop` (the DPoP keys, [`crate::dpop_keys`]), and the small helpers that
+//! turn their callbacks into futures with a time limit.
+//!
+//! Two databases at version 1 rather than one upgraded to 2: an upgrade closes the connection of every tab still
+//! running an older build, and such a tab would then go on without the lineage records the refresh rule relies on.
 
 use futures::channel::oneshot;
 use oten_auth_core::SiblingsError;
@@ -10,16 +13,38 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
 
-const DB_NAME: &str = "oten-auth";
-/// Version 2 added the DPoP keys' store.
-const DB_VERSION: u32 = 2;
-/// The lineage records' store.
-pub(crate) const LINEAGES: &str = "lineages";
-/// The DPoP keys' store.
-pub(crate) const DPOP_KEYS: &str = "dpop_keys";
+/// One of the library's databases, with its single object store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Db {
+    /// `oten-auth`, store `lineages`.
+    Lineages,
+    /// `oten-auth-dpop`, store `keys`.
+    DpopKeys,
+}
+
+impl Db {
+    fn name(self) -> &'static str {
+        match self {
+            Db::Lineages => "oten-auth",
+            Db::DpopKeys => "oten-auth-dpop",
+        }
+    }
+
+    /// The database's object store.
+    pub(crate) fn store(self) -> &'static str {
+        match self {
+            Db::Lineages => "lineages",
+            Db::DpopKeys => "keys",
+        }
+    }
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
 
 thread_local! {
-    static DATABASE: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    static DATABASES: RefCell<[Option<IdbDatabase>; 2]> = const { RefCell::new([None, None]) };
 }
 
 pub(crate) fn unavailable(what: &str) -> SiblingsError {
@@ -75,37 +100,36 @@ pub(crate) async fn committed(transaction: &IdbTransaction) -> bool {
     ok
 }
 
-pub(crate) async fn database() -> Result<IdbDatabase, SiblingsError> {
-    if let Some(db) = DATABASE.with(|d| d.borrow().clone()) {
+pub(crate) async fn database(which: Db) -> Result<IdbDatabase, SiblingsError> {
+    if let Some(db) = DATABASES.with(|d| d.borrow()[which.slot()].clone()) {
         return Ok(db);
     }
     let factory = web_sys::window()
         .and_then(|w| w.indexed_db().ok().flatten())
         .ok_or_else(|| unavailable("is not available in this browser"))?;
-    let open = factory.open_with_u32(DB_NAME, DB_VERSION).map_err(|_| unavailable("could not be opened"))?;
+    let open = factory.open_with_u32(which.name(), 1).map_err(|_| unavailable("could not be opened"))?;
     let upgrade_target = open.clone();
     let on_upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Ok(db) = upgrade_target.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
-            for store in [LINEAGES, DPOP_KEYS] {
-                if !db.object_store_names().contains(store) {
-                    let _ = db.create_object_store(store);
-                }
+            if !db.object_store_names().contains(which.store()) {
+                let _ = db.create_object_store(which.store());
             }
         }
     });
     open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+    // Kept alive even when this open is abandoned (a blocked open that times out may still upgrade later).
+    on_upgrade.forget();
     let db: IdbDatabase =
         settled(&open).await?.dyn_into().map_err(|_| unavailable("answered with something other than a database"))?;
-    open.set_onupgradeneeded(None);
     // A newer version of this library in another tab may need to upgrade: step aside (the next use reopens).
-    let on_version_change = Closure::<dyn FnMut()>::new(|| {
-        if let Some(db) = DATABASE.with(|d| d.borrow_mut().take()) {
+    let on_version_change = Closure::<dyn FnMut()>::new(move || {
+        if let Some(db) = DATABASES.with(|d| d.borrow_mut()[which.slot()].take()) {
             db.close();
         }
     });
     db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
     on_version_change.forget();
-    DATABASE.with(|d| *d.borrow_mut() = Some(db.clone()));
+    DATABASES.with(|d| d.borrow_mut()[which.slot()] = Some(db.clone()));
     Ok(db)
 }
 

@@ -10,7 +10,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::IdbTransactionMode;
 
-use crate::idb::{bounded, committed, database, settled, unavailable, LINEAGES as STORE};
+use crate::idb::{bounded, committed, settled, unavailable, Db};
+
+const STORE: &str = "lineages";
+
+async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
+    crate::idb::database(Db::Lineages).await
+}
 
 /// A stored record: `Ok(None)` when there is none, an error when one is there but unreadable (it is never treated
 /// as a fresh lineage, nor overwritten: it may hold a presentation marker).
