@@ -8,17 +8,18 @@
 // Words alone are not findings: the wasm holds the text "client_secret" in the message that refuses such a key in
 // config.json, and "client_secret_basic" is a method name.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const PATTERNS = [
-  ['a client secret with a value', /client_secret["']?\s*[:=]\s*["']?[A-Za-z0-9._~+/-]{8,}/],
+  // client_secret, CLIENT_SECRET, clientSecret, client-secret, OTEN_CLIENT_SECRET… followed by a value.
+  ['a client secret with a value', /client[_-]?secret["']?\s*[:=]\s*["']?[^\s"',;]{8,}/i],
   ['a private-key PEM block', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/],
-  ['a private JWK member', /"(d|p|q|dp|dq|qi|k)"\s*:\s*"[A-Za-z0-9_-]{20,}"/],
-  ['a symmetric key in a JSON "key" field', /"(key|secret|cookie_key|encryption_key)"\s*:\s*"[A-Za-z0-9+/_-]{32,}={0,2}"/],
+  ['a private JWK member', /["']?\b(d|p|q|dp|dq|qi|k)\b["']?\s*:\s*["'][A-Za-z0-9_-]{20,}["']/],
+  ['a symmetric key in a "key" field', /["']?(key|secret|cookie_key|encryption_key)["']?\s*:\s*["'][A-Za-z0-9+/_-]{32,}={0,2}["']/i],
 ];
 
 /** The dev stack's own secret values, wherever they are on this machine (none are in git). */
@@ -27,6 +28,7 @@ const knownSecrets = () => {
   const add = (what, value) => { if (typeof value === 'string' && value.length >= 16) found.set(value, what); };
   const config = readFileSync(join(REPO, 'dev', 'config.mjs'), 'utf8');
   for (const [, value] of config.matchAll(/SECRET = '([^']+)'/g)) add('dev/config.mjs client secret', value);
+  for (const name of ['BFF_CLIENT_SECRET', 'OTEN_CLIENT_SECRET']) add(`$${name}`, process.env[name]);
   const json = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
   for (const key of json(join(REPO, 'dev', 'keys', 'cookies.json'))?.keys ?? []) add('dev IdP cookie key', key);
   for (const jwk of json(join(REPO, 'dev', 'keys', 'jwks.json'))?.keys ?? []) add('dev IdP signing key (d)', jwk.d);
@@ -44,14 +46,19 @@ const knownSecrets = () => {
   return found;
 };
 
-const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-  const path = join(dir, e.name);
-  return e.isDirectory() ? files(path) : e.isFile() ? [path] : [];
+// Symbolic links are followed (statSync): a linked file is deployed like any other.
+const files = (dir) => readdirSync(dir).flatMap((name) => {
+  const path = join(dir, name);
+  const info = statSync(path);
+  return info.isDirectory() ? files(path) : info.isFile() ? [path] : [];
 });
 
 const [dist] = process.argv.slice(2);
 if (!dist) throw new Error('usage: node scripts/scan-secrets.mjs DIST');
 const known = knownSecrets();
+// The fixed dev secret is always there; the generated ones exist once the dev stack has started (scripts/test starts
+// it before the release build).
+if (known.size < 2) console.warn(`      warning: only ${known.size} known dev secret(s) to look for (has the dev stack run?)`);
 const findings = [];
 const scanned = files(dist);
 for (const path of scanned) {

@@ -409,6 +409,3 @@ export const watchTokens = (context) => {
 export const tokenState = (tokens) => testRoute('POST', '/test/tokens', {
   access_token: tokens.access_token, refresh_token: tokens.refresh_token ?? undefined,
 });
-
-/** The resource API's answers per "METHOD path status" (GET /api/stats). */
-export const apiAnswers = async () => (await (await fetch(`${API}/api/stats`)).json()).by_route;

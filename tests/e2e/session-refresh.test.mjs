@@ -7,14 +7,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, apiAnswers, idpStats, openPage, signInFromHome, storedTokens, tokenState, useBrowser,
+  ALICE, APP, clientStats, idpStats, leaseClient, openPage, signInFromHome, storedTokens, tokenState, useAppConfig,
+  useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
 
 test('the access token is refreshed in the background when it is due', async (t) => {
-  const { page, close } = await openPage(browser(), t);
+  const clientId = await leaseClient();
+  const { context, page, close } = await openPage(browser(), t);
   try {
+    await useAppConfig(context, { client_id: clientId });
     await page.clock.install();
     await signInFromHome(page, ALICE);
     await page.getByTestId('session-panel').waitFor({ state: 'visible' });
@@ -55,11 +58,11 @@ test('the access token is refreshed in the background when it is due', async (t)
 
     // The new access token is accepted by the API, through the page (it is bound to the page's DPoP key: the test
     // could not use it itself): the profile page, mounted again, asks the API once more.
-    const answered = (await apiAnswers())['GET /api/user/profile 200'] ?? 0;
+    const answered = (await clientStats(clientId)).api.by_status['200'] ?? 0;
     await page.getByRole('link', { name: 'Session', exact: true }).click();
     await page.getByRole('link', { name: 'Profile', exact: true }).click();
     await page.getByTestId('profile-name').waitFor({ state: 'visible' });
-    assert.ok(((await apiAnswers())['GET /api/user/profile 200'] ?? 0) > answered, 'the refreshed access token works');
+    assert.ok(((await clientStats(clientId)).api.by_status['200'] ?? 0) > answered, 'the refreshed access token works');
     assert.deepEqual((await tokenState(second)).access_token, { active: true, bound: true });
 
     // The home page's panel counts the refresh.

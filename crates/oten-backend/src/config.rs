@@ -224,7 +224,9 @@ impl BackendConfig {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
             return invalid("database_url must be sqlite://… or postgres://…".into());
         }
-        Ok(())
+        // The app is served with the Content-Security-Policy its configuration calls for: a configuration no policy
+        // can express is refused here, rather than served with a policy that would break the app.
+        self.document_headers().map(drop).map_err(ConfigError::Invalid)
     }
 
     /// `{public_origin}/auth/callback`.

@@ -41,10 +41,9 @@ impl AppState {
         keys: KeyRing,
         http: HttpClient,
     ) -> Arc<Self> {
-        let headers = settings.document_headers().unwrap_or_else(|e| {
-            tracing::warn!("security headers: {e}; serving the app with a same-origin-only policy");
-            oten_auth_core::SecurityHeaders::same_origin_only()
-        });
+        // Checked when the configuration was loaded (BackendConfig::check); the strictest policy is only a fallback.
+        let headers =
+            settings.document_headers().unwrap_or_else(|_| oten_auth_core::SecurityHeaders::same_origin_only());
         let document_headers = headers
             .headers()
             .into_iter()
