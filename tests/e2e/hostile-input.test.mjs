@@ -55,16 +55,27 @@ const setStorage = async (page, items) => {
   }, items);
 };
 
+/** A fresh context on a leased test client, signed in as alice on /profile (closed by the caller's `close`). */
+const signedInOnProfile = async (t) => {
+  const clientId = await leaseClient();
+  const opened = await openPage(browser(), t);
+  try {
+    await useAppConfig(opened.context, { client_id: clientId });
+    await opened.page.goto(`${APP}/profile`);
+    await signInAtIdp(opened.page, ALICE);
+    await opened.page.getByTestId('profile-name').waitFor();
+  } catch (e) {
+    await opened.close().catch(() => {});
+    throw e;
+  }
+  return opened;
+};
+
 const storage = (page) => page.evaluate(() => Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)])));
 
 test('each sessionStorage key corrupted in turn: no panic, a readable page, the rest survives', { timeout: 240_000 }, async (t) => {
-  const clientId = await leaseClient();
-  const { context, page, pageErrors, close } = await openPage(browser(), t);
+  const { page, pageErrors, close } = await signedInOnProfile(t);
   try {
-    await useAppConfig(context, { client_id: clientId });
-    await page.goto(`${APP}/profile`);
-    await signInAtIdp(page, ALICE);
-    await page.getByTestId('profile-name').waitFor();
     // A draft to keep: typed, not saved.
     await page.getByLabel('Bio', { exact: true }).fill('Typed before the storage went bad.');
     await page.waitForFunction((k) => sessionStorage.getItem(k) !== null, DRAFT);
@@ -190,13 +201,8 @@ test('hostile return paths land on the app, on a same-origin path', async (t) =>
 });
 
 test('oversize and malformed answers from the API and the IdP: readable errors, the session kept', async (t) => {
-  const clientId = await leaseClient();
-  const { context, page, pageErrors, close } = await openPage(browser(), t);
+  const { context, page, pageErrors, close } = await signedInOnProfile(t);
   try {
-    await useAppConfig(context, { client_id: clientId });
-    await page.goto(`${APP}/profile`);
-    await signInAtIdp(page, ALICE);
-    await page.getByTestId('profile-name').waitFor();
     const tokens = await storedTokens(page);
     // (Answers are faked with Playwright's routing: the page cannot tell them from the API's.)
     const answers = [
