@@ -59,7 +59,8 @@ fn shape_ok(path: &str) -> bool {
         // A browser resolves dot segments before anything else: `/.//evil.test` becomes `//evil.test`, another
         // host. No dot segment and no empty segment, so what is kept is what the router navigates to.
         && !path_part.contains("//")
-        && path_part.split('/').all(|segment| segment != "." && segment != "..")
+        // `%2e` is a dot to a browser's dot-segment rule even where the text as a whole does not decode.
+        && path_part.replace("%2e", ".").replace("%2E", ".").split('/').all(|segment| segment != "." && segment != "..")
 }
 
 #[cfg(test)]
@@ -90,6 +91,8 @@ mod tests {
             "/%2E%2E//evil.test",
             "/..",
             "/profile//x",
+            "/y@st3ptt%2E l}vA%3F%/tpD3F%/%2E",
+            "/a/%/%2e%2E/b",
             "/%25252F%25252Fevil.test",
             "/%0d%0aSet-Cookie:x",
             "/\tevil",
