@@ -8,7 +8,7 @@
 // Words alone are not findings: the wasm holds the text "client_secret" in the message that refuses such a key in
 // config.json, and "client_secret_basic" is a method name.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,10 +16,12 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const PATTERNS = [
   // client_secret, CLIENT_SECRET, clientSecret, client-secret, OTEN_CLIENT_SECRET… followed by a value.
-  ['a client secret with a value', /client[_-]?secret["']?\s*[:=]\s*["']?[^\s"',;]{8,}/i],
+  // The value: printable characters but quotes and separators (a byte of a binary never passes for one).
+  ['a client secret with a value', /client[_-]?secret["']?\s*[:=]\s*["']?[\x21\x23-\x26\x28-\x2b\x2d-\x3a\x3c-\x7e]{8,}/i],
   ['a private-key PEM block', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/],
-  ['a private JWK member', /["']?\b(d|p|q|dp|dq|qi|k)\b["']?\s*:\s*["'][A-Za-z0-9_-]{20,}["']/],
-  ['a symmetric key in a "key" field', /["']?(key|secret|cookie_key|encryption_key)["']?\s*:\s*["'][A-Za-z0-9+/_-]{32,}={0,2}["']/i],
+  // Member names quoted (JSON, or a JS literal written as one): `?d:"…"` in minified code is not a JWK.
+  ['a private JWK member', /["'](d|p|q|dp|dq|qi|k)["']\s*:\s*["'][A-Za-z0-9_-]{20,}["']/],
+  ['a symmetric key in a "key" field', /(?<![A-Za-z0-9_])["']?(key|secret|cookie_key|encryption_key)["']?\s*:\s*["'][A-Za-z0-9+/_-]{32,}={0,2}["']/i],
 ];
 
 /** The dev stack's own secret values, wherever they are on this machine (none are in git). */
@@ -46,12 +48,23 @@ const knownSecrets = () => {
   return found;
 };
 
-// Symbolic links are followed (statSync): a linked file is deployed like any other.
-const files = (dir) => readdirSync(dir).flatMap((name) => {
-  const path = join(dir, name);
-  const info = statSync(path);
-  return info.isDirectory() ? files(path) : info.isFile() ? [path] : [];
-});
+// Symbolic links are followed (statSync): a linked file is deployed like any other; a folder is read once (a link
+// loop ends).
+const files = (dir, seen = new Set()) => {
+  const real = realpathSync(dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    let info;
+    try {
+      info = statSync(path);
+    } catch {
+      return []; // a dangling link: nothing is deployed there
+    }
+    return info.isDirectory() ? files(path, seen) : info.isFile() ? [path] : [];
+  });
+};
 
 const [dist] = process.argv.slice(2);
 if (!dist) throw new Error('usage: node scripts/scan-secrets.mjs DIST');

@@ -288,6 +288,10 @@ impl Transport for DpopTransport {
                 Some(_) => dpop.key().await.map_err(|e| TransportError::NotSent(format!("no DPoP proof: {e}")))?,
                 None => None,
             };
+            // A token bound to a key never goes out without a proof (say, a client used before its session started).
+            if matches!(purpose, Some(ProofFor::Resource(_))) && key.is_none() {
+                return Err(TransportError::NotSent("no DPoP key for a DPoP token".into()));
+            }
             let (Some(purpose), Some(key)) = (purpose, key) else {
                 let url = request.url.clone();
                 let response = inner.send(request).await?;

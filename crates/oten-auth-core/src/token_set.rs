@@ -67,8 +67,9 @@ pub struct TokenSet {
     /// When the person signed in (ms since epoch); the maximum session age counts from here.
     #[serde(default)]
     pub signed_in_at: i64,
-    /// The id of the DPoP key the tokens are bound to (where the browser keeps the key: never the key itself),
-    /// when they are; it carries over refreshes and travels to sibling tabs with the session.
+    /// The id of the DPoP key the session proves possession with (where the browser keeps the key: never the key
+    /// itself): the refresh token is bound to it (and the access token too when `token_type` is DPoP). It carries
+    /// over refreshes and travels to sibling tabs with the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_key: Option<String>,
     /// The client the tokens were issued to (set at sign-in, carried over refreshes). A stored session of another
@@ -183,8 +184,9 @@ impl TokenSet {
             lineage: previous.map(|p| p.lineage.clone()).unwrap_or_default(),
             seq: previous.map_or(0, |p| p.seq.saturating_add(1)),
             signed_in_at: previous.map_or(now_ms, |p| p.signed_in_at),
-            // The key goes on only with DPoP tokens: a Bearer answer leaves a set without one (consistent in storage).
-            dpop_key: previous.and_then(|p| p.dpop_key.clone()).filter(|_| token_type == DPOP),
+            // The key goes on whatever the access token's type: a provider may issue Bearer access tokens and still
+            // bind a public client's refresh token to the key (RFC 9449 §5), so refreshes keep their proofs.
+            dpop_key: previous.and_then(|p| p.dpop_key.clone()),
             client_id: previous.and_then(|p| p.client_id.clone()),
         })
     }
@@ -321,7 +323,10 @@ impl TokenSet {
         if set.token_type != BEARER && set.token_type != DPOP {
             return Err("stored token type is neither Bearer nor DPoP".into());
         }
-        if set.is_dpop_bound() != set.dpop_key.as_deref().is_some_and(is_valid_lineage) {
+        // DPoP tokens need their key; a key with Bearer tokens is fine (the refresh token may be bound alone).
+        if (set.is_dpop_bound() && set.dpop_key.is_none())
+            || set.dpop_key.as_deref().is_some_and(|k| !is_valid_lineage(k))
+        {
             return Err("stored DPoP binding is inconsistent".into());
         }
         if set.expires_at < set.stored_at || set.stored_at <= 0 {
@@ -456,7 +461,7 @@ mod tests {
         let downgraded =
             TokenSet::parse_token_response(r#"{"access_token":"b","token_type":"Bearer"}"#, later, Some(&bound));
         let downgraded = downgraded.unwrap();
-        assert_eq!(downgraded.dpop_key, None, "a Bearer answer is stored without a key");
+        assert_eq!(downgraded.dpop_key.as_deref(), Some("key-1"), "the refresh token may still be bound: kept");
         assert_eq!(TokenSet::from_storage_json(&downgraded.to_storage_json()), Ok(downgraded));
         assert_eq!(TokenSet::from_storage_json(&bound.to_storage_json()), Ok(bound.clone()));
         let mut unbound_key = bound.clone();
@@ -464,7 +469,7 @@ mod tests {
         assert!(TokenSet::from_storage_json(&unbound_key.to_storage_json()).is_err(), "DPoP tokens without their key");
         let mut bearer_with_key = bound.clone();
         bearer_with_key.token_type = BEARER.into();
-        assert!(TokenSet::from_storage_json(&bearer_with_key.to_storage_json()).is_err(), "a key on Bearer tokens");
+        assert!(TokenSet::from_storage_json(&bearer_with_key.to_storage_json()).is_ok(), "a key with Bearer tokens");
         let mut odd_key = bound;
         odd_key.dpop_key = Some("a key with spaces".into());
         assert!(TokenSet::from_storage_json(&odd_key.to_storage_json()).is_err());

@@ -71,13 +71,14 @@ pub(crate) async fn new_grant_key(dpop: &Dpop, now_ms: i64) -> Option<(String, R
     Some((id, key))
 }
 
-/// After the exchange: the tokens name their key when the provider bound them (and it becomes the session's);
-/// otherwise (Bearer tokens, or the sign-in failed) the key is dropped and the session stays as it was.
+/// After the exchange: the tokens name their key (and it becomes the session's) — also when the access token came
+/// back Bearer, since the provider may have bound the refresh token alone; when the sign-in failed the key is
+/// dropped and the session stays as it was.
 pub(crate) fn settle_grant_key(dpop: &Dpop, key: Option<(String, Rc<dyn DpopKey>)>, tokens: Option<&mut TokenSet>) {
     dpop.set_exchange_key(None);
     let Some((id, key)) = key else { return };
     match tokens {
-        Some(tokens) if tokens.is_dpop_bound() => {
+        Some(tokens) => {
             tokens.dpop_key = Some(id.clone());
             dpop.bind(id, key);
         }

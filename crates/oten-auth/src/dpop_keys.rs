@@ -39,7 +39,7 @@ impl DpopKey for BrowserDpopKey {
     }
 }
 
-const DPOP_KEYS: &str = "keys";
+const DPOP_KEYS: &str = Db::DpopKeys.store();
 
 async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
     crate::idb::database(Db::DpopKeys).await

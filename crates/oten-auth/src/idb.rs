@@ -2,8 +2,8 @@
 //! [`crate::lineage_records`]) and `oten-auth-dpop` (the DPoP keys, [`crate::dpop_keys`]), and the small helpers that
 //! turn their callbacks into futures with a time limit.
 //!
-//! Two databases at version 1 rather than one upgraded to 2: an upgrade closes the connection of every tab still
-//! running an older build, and such a tab would then go on without the lineage records the refresh rule relies on.
+//! Two databases rather than one upgraded to hold both: an upgrade closes the connection of every tab still running
+//! an older build, and such a tab would then go on without the lineage records the refresh rule relies on.
 
 use futures::channel::oneshot;
 use oten_auth_core::SiblingsError;
@@ -31,7 +31,7 @@ impl Db {
     }
 
     /// The database's object store.
-    pub(crate) fn store(self) -> &'static str {
+    pub(crate) const fn store(self) -> &'static str {
         match self {
             Db::Lineages => "lineages",
             Db::DpopKeys => "keys",
@@ -107,7 +107,32 @@ pub(crate) async fn database(which: Db) -> Result<IdbDatabase, SiblingsError> {
     let factory = web_sys::window()
         .and_then(|w| w.indexed_db().ok().flatten())
         .ok_or_else(|| unavailable("is not available in this browser"))?;
-    let open = factory.open_with_u32(which.name(), 1).map_err(|_| unavailable("could not be opened"))?;
+    // Opened at whatever version it has (a development build may have left it higher); upgraded by one only when its
+    // store is missing (a new database, or one something else created empty).
+    let mut db = open(&factory, which, None).await?;
+    if !db.object_store_names().contains(which.store()) {
+        let next = db.version() as u32 + 1;
+        db.close();
+        db = open(&factory, which, Some(next)).await?;
+    }
+    // A newer version of this library in another tab may need to upgrade: step aside (the next use reopens).
+    let on_version_change = Closure::<dyn FnMut()>::new(move || {
+        if let Some(db) = DATABASES.with(|d| d.borrow_mut()[which.slot()].take()) {
+            db.close();
+        }
+    });
+    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+    on_version_change.forget();
+    DATABASES.with(|d| d.borrow_mut()[which.slot()] = Some(db.clone()));
+    Ok(db)
+}
+
+async fn open(factory: &web_sys::IdbFactory, which: Db, version: Option<u32>) -> Result<IdbDatabase, SiblingsError> {
+    let open = match version {
+        Some(v) => factory.open_with_u32(which.name(), v),
+        None => factory.open(which.name()),
+    }
+    .map_err(|_| unavailable("could not be opened"))?;
     let upgrade_target = open.clone();
     let on_upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Ok(db) = upgrade_target.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
@@ -119,18 +144,7 @@ pub(crate) async fn database(which: Db) -> Result<IdbDatabase, SiblingsError> {
     open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
     // Kept alive even when this open is abandoned (a blocked open that times out may still upgrade later).
     on_upgrade.forget();
-    let db: IdbDatabase =
-        settled(&open).await?.dyn_into().map_err(|_| unavailable("answered with something other than a database"))?;
-    // A newer version of this library in another tab may need to upgrade: step aside (the next use reopens).
-    let on_version_change = Closure::<dyn FnMut()>::new(move || {
-        if let Some(db) = DATABASES.with(|d| d.borrow_mut()[which.slot()].take()) {
-            db.close();
-        }
-    });
-    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-    on_version_change.forget();
-    DATABASES.with(|d| d.borrow_mut()[which.slot()] = Some(db.clone()));
-    Ok(db)
+    settled(&open).await?.dyn_into().map_err(|_| unavailable("answered with something other than a database"))
 }
 
 /// The longest an IndexedDB operation may take before it counts as unavailable (ms): a blocked or hung database

@@ -12,7 +12,7 @@ use web_sys::IdbTransactionMode;
 
 use crate::idb::{bounded, committed, settled, unavailable, Db};
 
-const STORE: &str = "lineages";
+const STORE: &str = Db::Lineages.store();
 
 async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
     crate::idb::database(Db::Lineages).await
