@@ -188,12 +188,36 @@ export const useAppConfig = async (context, overrides) => {
  * Duplicate tab and window.open without noopener make), then opened at `path`.
  */
 export const duplicateTab = async (context, page, path = '/') => {
-  const copy = await page.evaluate(() => Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)])));
+  const copy = await sessionStorageOf(page);
   const dup = await context.newPage();
-  await dup.goto(`${APP}/config.json`); // any document of the app's origin, to hold the copied storage
-  await dup.evaluate((items) => { for (const [k, v] of Object.entries(items)) sessionStorage.setItem(k, v); }, copy);
+  await replaceSessionStorage(dup, copy);
   await dup.goto(`${APP}${path}`);
   return dup;
+};
+
+/** Everything in `page`'s sessionStorage, key → value. */
+export const sessionStorageOf = (page) => page.evaluate(
+  () => Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)])),
+);
+
+/**
+ * Replaces this origin's sessionStorage in `page` with `items`, from a document of the origin that is not the app
+ * (nothing of the app runs meanwhile); the caller then opens the app.
+ */
+export const replaceSessionStorage = async (page, items) => {
+  await page.goto(`${APP}/config.json`);
+  await page.evaluate((all) => {
+    sessionStorage.clear();
+    for (const [k, v] of Object.entries(all)) sessionStorage.setItem(k, v);
+  }, items);
+};
+
+/** `openPage` on a test client of its own (`leaseClient(settings)`) served as the app's client_id. */
+export const openLeasedPage = async (browser, t, settings = {}, options = {}) => {
+  const clientId = await leaseClient(settings);
+  const opened = await openPage(browser, t, options);
+  await useAppConfig(opened.context, { client_id: clientId });
+  return { ...opened, clientId };
 };
 
 /** Records the token-endpoint requests a page sends (grant types, in order). */

@@ -8,8 +8,8 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 
 import {
-  ALICE, API, APP, IDP, clientStats, duplicateTab, leaseClient, openPage, recordTokenRequests,
-  signInAtIdp, signOutAndConfirm, storedTokens, tokenState, useAppConfig, useBrowser,
+  ALICE, API, APP, IDP, clientStats, duplicateTab, openLeasedPage, recordTokenRequests, signInAtIdp, signOutAndConfirm,
+  storedTokens, tokenState, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -63,10 +63,8 @@ const foreignProof = (token) => {
 };
 
 test('tokens are bound to a non-extractable key; a copy of the token alone is refused', async (t) => {
-  const { context, page, close } = await openPage(browser(), t);
+  const { page, clientId, close } = await openLeasedPage(browser(), t);
   try {
-    const clientId = await leaseClient();
-    await useAppConfig(context, { client_id: clientId });
     await signIn(page);
     const tokens = await storedTokens(page);
     assert.equal(tokens.token_type, 'DPoP', 'the IdP bound the tokens');
@@ -116,9 +114,8 @@ test('tokens are bound to a non-extractable key; a copy of the token alone is re
 });
 
 test('a sibling tab of the grant shares the key; sign-out deletes it', async (t) => {
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close } = await openLeasedPage(browser(), t);
   try {
-    await useAppConfig(context, { client_id: await leaseClient() });
     await signIn(page);
     const { dpop_key: id } = await storedTokens(page);
     const dup = await duplicateTab(context, page, '/profile');
@@ -142,10 +139,8 @@ test('a sibling tab of the grant shares the key; sign-out deletes it', async (t)
 });
 
 test('a missing key ends the session cleanly at the next page load', async (t) => {
-  const clientId = await leaseClient();
-  const { context, page, pageErrors, close } = await openPage(browser(), t);
+  const { page, clientId, pageErrors, close } = await openLeasedPage(browser(), t);
   try {
-    await useAppConfig(context, { client_id: clientId });
     await signIn(page);
     const tokens = await storedTokens(page);
     // Site data cleared behind the app's back (IndexedDB only; sessionStorage keeps the bound tokens).
@@ -173,10 +168,8 @@ test('a missing key ends the session cleanly at the next page load', async (t) =
 });
 
 test('a provider asking for a nonce gets the same refresh token once more, which is not a reuse', async (t) => {
-  const clientId = await leaseClient({ require_dpop_nonce: true, access_token_ttl: 30 });
-  const { context, page, close } = await openPage(browser(), t);
+  const { page, clientId, close } = await openLeasedPage(browser(), t, { require_dpop_nonce: true, access_token_ttl: 30 });
   try {
-    await useAppConfig(context, { client_id: clientId });
     await signIn(page);
     // A page load forgets the nonces (they live in memory): the next refresh's first proof has none.
     await page.reload();
@@ -201,9 +194,8 @@ test('a provider asking for a nonce gets the same refresh token once more, which
 });
 
 test('without DPoP at the provider, Bearer tokens work as before', async (t) => {
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close } = await openLeasedPage(browser(), t);
   try {
-    await useAppConfig(context, { client_id: await leaseClient() });
     // The provider's metadata without dpop_signing_alg_values_supported (as with DPOP=0, for this context only).
     await context.route(`${IDP}/.well-known/openid-configuration`, async (route) => {
       const res = await route.fetch();

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, API, APP, IDP, leaseClient, openPage, signInAtIdp, storedTokens, testRoute, useAppConfig, useBrowser,
+  ALICE, API, APP, IDP, leaseClient, openLeasedPage, openPage, replaceSessionStorage, sessionStorageOf, signInAtIdp,
+  storedTokens, testRoute, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -46,33 +47,6 @@ const settled = async (page) => {
   }
 };
 
-/** Replaces this origin's sessionStorage with `items` from a document that is not the app (nothing runs meanwhile). */
-const setStorage = async (page, items) => {
-  await page.goto(`${APP}/config.json`);
-  await page.evaluate((all) => {
-    sessionStorage.clear();
-    for (const [k, v] of Object.entries(all)) sessionStorage.setItem(k, v);
-  }, items);
-};
-
-/** A fresh context on a leased test client, signed in as alice on /profile (closed by the caller's `close`). */
-const signedInOnProfile = async (t) => {
-  const clientId = await leaseClient();
-  const opened = await openPage(browser(), t);
-  try {
-    await useAppConfig(opened.context, { client_id: clientId });
-    await opened.page.goto(`${APP}/profile`);
-    await signInAtIdp(opened.page, ALICE);
-    await opened.page.getByTestId('profile-name').waitFor();
-  } catch (e) {
-    await opened.close().catch(() => {});
-    throw e;
-  }
-  return opened;
-};
-
-const storage = (page) => page.evaluate(() => Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)])));
-
 test('each sessionStorage key corrupted in turn: no panic, a readable page, the rest survives', { timeout: 240_000 }, async (t) => {
   const { page, pageErrors, close } = await signedInOnProfile(t);
   try {
@@ -80,7 +54,7 @@ test('each sessionStorage key corrupted in turn: no panic, a readable page, the 
     await page.getByLabel('Bio', { exact: true }).fill('Typed before the storage went bad.');
     await page.waitForFunction((k) => sessionStorage.getItem(k) !== null, DRAFT);
     // A sign-in attempt in flight and a loop-guard record, so every key exists.
-    const snapshot = await storage(page);
+    const snapshot = await sessionStorageOf(page);
     snapshot['oten.auth.pending'] ??= JSON.stringify({ state: 's', nonce: 'n', code_verifier: 'v'.repeat(43), return_to: '/', redirect_uri: `${APP}/callback`, created_at: Date.now() });
     snapshot['oten.auth.reauth'] ??= JSON.stringify({});
     for (const key of KEYS) assert.ok(snapshot[key] !== undefined, `${key} is there to corrupt`);
@@ -111,10 +85,10 @@ test('each sessionStorage key corrupted in turn: no panic, a readable page, the 
     cases.push([TOKENS, 'an expired session', expired], [TOKENS, "another client's tokens", foreignSet]);
 
     for (const [key, what, value] of cases) {
-      await setStorage(page, { ...snapshot, [key]: value });
+      await replaceSessionStorage(page, { ...snapshot, [key]: value });
       await page.goto(`${APP}/profile`);
       const shown = await settled(page).catch((e) => { throw new Error(`${key} = ${what}: ${e.message}`); });
-      const after = await storage(page);
+      const after = await sessionStorageOf(page);
       if (key === TOKENS) {
         // The session could not be used as stored: the draft and the tab's id are kept all the same.
         assert.equal(after[DRAFT], snapshot[DRAFT], `${key} = ${what}: the draft survives`);

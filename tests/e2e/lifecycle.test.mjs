@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, IDP, clientStats, eventually, leaseClient, openPage, refuseAtApi, signInFromHome, sleep, useAppConfig,
-  useBrowser,
+  ALICE, APP, IDP, clientStats, eventually, leaseClient, openLeasedPage, openPage, refuseAtApi, signInFromHome, sleep,
+  useAppConfig, useBrowser,
   expectRefusedSessionNotToLoop,
   recordAuthorizations,
 } from './browser.mjs';
@@ -21,10 +21,8 @@ const browser = useBrowser();
 const storedTokens = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('oten.auth.tokens') ?? 'null'));
 
 test('after a 10-minute sleep the token is refreshed once at wake-up and no 401 reaches the page', { timeout: 90_000 }, async (t) => {
-  const clientId = await leaseClient({ access_token_ttl: 3 });
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close, clientId } = await openLeasedPage(browser(), t, { access_token_ttl: 3 });
   try {
-    await useAppConfig(context, { client_id: clientId });
     await page.clock.install();
     await signInFromHome(page, ALICE);
     await page.goto(`${APP}/profile`);
@@ -54,10 +52,8 @@ test('after a 10-minute sleep the token is refreshed once at wake-up and no 401 
 });
 
 test('a storage failure while saving rotated tokens leaves nothing a reload could present twice', { timeout: 90_000 }, async (t) => {
-  const clientId = await leaseClient({ access_token_ttl: 3 });
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close, clientId } = await openLeasedPage(browser(), t, { access_token_ttl: 3 });
   try {
-    await useAppConfig(context, { client_id: clientId });
     await signInFromHome(page, ALICE);
     await page.goto(`${APP}/profile`);
     await page.getByTestId('profile-name').waitFor();

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  API, APP, BOB, isLoginPage, leaseClient, openPage, refuseAtApi, screenshot, signInAtIdp, signInFromHome,
-  sleep, useAppConfig, useBrowser,
+  API, APP, BOB, isLoginPage, openLeasedPage, openPage, refuseAtApi, screenshot, signInAtIdp, signInFromHome,
+  sleep, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -78,10 +78,8 @@ test('bob edits his profile: saved, refused beside the field, kept across a page
 });
 
 test('what bob typed survives a session that ended while saving, and is saved after signing in again', { timeout: 60_000 }, async (t) => {
-  const clientId = await leaseClient({ access_token_ttl: 60 });
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close, clientId } = await openLeasedPage(browser(), t, { access_token_ttl: 60 });
   try {
-    await useAppConfig(context, { client_id: clientId });
     await signInFromHome(page, BOB);
     await page.goto(`${APP}/profile`);
     await page.getByTestId('profile-name').waitFor();

@@ -5,16 +5,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, clientStats, duplicateTab, eventually, leaseClient, openPage, screenshot, signInFromHome, signOutAndConfirm, storedTokens, useAppConfig, useBrowser,
+  ALICE, APP, clientStats, duplicateTab, eventually, openLeasedPage, openPage, screenshot, signInFromHome,
+  signOutAndConfirm, storedTokens, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
 
 test('the session page shows a refresh happen, and one on request, without a token in sight', { timeout: 60_000 }, async (t) => {
-  const clientId = await leaseClient({ access_token_ttl: 8 });
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close, clientId } = await openLeasedPage(browser(), t, { access_token_ttl: 8 });
   try {
-    await useAppConfig(context, { client_id: clientId });
     await signInFromHome(page, ALICE);
     await page.getByTestId('lifetime-bar').waitFor(); // the home page's compact version
     await page.getByRole('link', { name: 'Session', exact: true }).click();

@@ -7,17 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  ALICE, APP, clientStats, idpStats, leaseClient, openPage, signInFromHome, storedTokens, tokenState, useAppConfig,
-  useBrowser,
+  ALICE, APP, clientStats, idpStats, openLeasedPage, signInFromHome, storedTokens, tokenState, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
 
 test('the access token is refreshed in the background when it is due', async (t) => {
-  const clientId = await leaseClient();
-  const { context, page, close } = await openPage(browser(), t);
+  const { context, page, close, clientId } = await openLeasedPage(browser(), t);
   try {
-    await useAppConfig(context, { client_id: clientId });
     await page.clock.install();
     await signInFromHome(page, ALICE);
     await page.getByTestId('session-panel').waitFor({ state: 'visible' });

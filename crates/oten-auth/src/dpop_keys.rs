@@ -4,7 +4,7 @@
 //! ([`oten_auth_core::TokenSet::dpop_key`]), so sibling tabs of one grant load the same key. A key is deleted at
 //! sign-out and when its session ends everywhere; keys no session names are pruned after the longest session.
 
-use crate::idb::{bounded, committed, settled, Db};
+use crate::idb::{bounded, committed, delete_where, settled, store, unavailable, Db};
 use crate::webcrypto::{js_error, object, random_bytes, subtle};
 use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Object, Reflect};
@@ -37,12 +37,6 @@ impl DpopKey for BrowserDpopKey {
         }
         .boxed_local()
     }
-}
-
-const DPOP_KEYS: &str = Db::DpopKeys.store();
-
-async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
-    crate::idb::database(Db::DpopKeys).await
 }
 
 fn store_error(error: SiblingsError) -> CryptoError {
@@ -92,13 +86,9 @@ pub(crate) async fn create(now_ms: i64) -> Result<(String, Rc<dyn DpopKey>), Cry
 }
 
 async fn put(id: &str, record: &Object) -> Result<(), SiblingsError> {
-    let db = database().await?;
-    let transaction = db
-        .transaction_with_str_and_mode(DPOP_KEYS, IdbTransactionMode::Readwrite)
-        .map_err(|_| crate::idb::unavailable("transaction refused"))?;
-    let store = transaction.object_store(DPOP_KEYS).map_err(|_| crate::idb::unavailable("store missing"))?;
-    store.put_with_key(record, &JsValue::from_str(id)).map_err(|_| crate::idb::unavailable("write refused"))?;
-    committed(&transaction).await.then_some(()).ok_or_else(|| crate::idb::unavailable("write failed"))
+    let (transaction, store) = store(Db::DpopKeys, IdbTransactionMode::Readwrite).await?;
+    store.put_with_key(record, &JsValue::from_str(id)).map_err(|_| unavailable("write refused"))?;
+    committed(&transaction).await.then_some(()).ok_or_else(|| unavailable("write failed"))
 }
 
 /// The key stored under `id`: `Ok(None)` when there is none (or what is there is not a usable key).
@@ -113,10 +103,8 @@ pub(crate) async fn load(id: &str) -> Result<Option<Rc<dyn DpopKey>>, CryptoErro
 }
 
 async fn read(id: &str) -> Result<JsValue, SiblingsError> {
-    let db = database().await?;
-    let transaction = db.transaction_with_str(DPOP_KEYS).map_err(|_| crate::idb::unavailable("transaction refused"))?;
-    let store = transaction.object_store(DPOP_KEYS).map_err(|_| crate::idb::unavailable("store missing"))?;
-    settled(&store.get(&JsValue::from_str(id)).map_err(|_| crate::idb::unavailable("read refused"))?).await
+    let (_transaction, store) = store(Db::DpopKeys, IdbTransactionMode::Readonly).await?;
+    settled(&store.get(&JsValue::from_str(id)).map_err(|_| unavailable("read refused"))?).await
 }
 
 /// Deletes the key stored under `id` (nothing when there is none).
@@ -125,13 +113,9 @@ pub(crate) async fn delete(id: &str) -> Result<(), CryptoError> {
 }
 
 async fn delete_now(id: &str) -> Result<(), SiblingsError> {
-    let db = database().await?;
-    let transaction = db
-        .transaction_with_str_and_mode(DPOP_KEYS, IdbTransactionMode::Readwrite)
-        .map_err(|_| crate::idb::unavailable("transaction refused"))?;
-    let store = transaction.object_store(DPOP_KEYS).map_err(|_| crate::idb::unavailable("store missing"))?;
-    store.delete(&JsValue::from_str(id)).map_err(|_| crate::idb::unavailable("delete refused"))?;
-    committed(&transaction).await.then_some(()).ok_or_else(|| crate::idb::unavailable("delete failed"))
+    let (transaction, store) = store(Db::DpopKeys, IdbTransactionMode::Readwrite).await?;
+    store.delete(&JsValue::from_str(id)).map_err(|_| unavailable("delete refused"))?;
+    committed(&transaction).await.then_some(()).ok_or_else(|| unavailable("delete failed"))
 }
 
 /// Deletes the keys made before `older_than` (ms since epoch) but `keep`: keys of sessions long over.
@@ -140,28 +124,11 @@ pub(crate) async fn prune(older_than: i64, keep: Option<&str>) -> Result<usize, 
 }
 
 async fn prune_now(older_than: i64, keep: Option<&str>) -> Result<usize, SiblingsError> {
-    let db = database().await?;
-    let transaction = db
-        .transaction_with_str_and_mode(DPOP_KEYS, IdbTransactionMode::Readwrite)
-        .map_err(|_| crate::idb::unavailable("transaction refused"))?;
-    let store = transaction.object_store(DPOP_KEYS).map_err(|_| crate::idb::unavailable("store missing"))?;
-    let keys: Array = settled(&store.get_all_keys().map_err(|_| crate::idb::unavailable("read refused"))?)
-        .await?
-        .dyn_into()
-        .map_err(|_| crate::idb::unavailable("keys"))?;
-    let values: Array = settled(&store.get_all().map_err(|_| crate::idb::unavailable("read refused"))?)
-        .await?
-        .dyn_into()
-        .map_err(|_| crate::idb::unavailable("values"))?;
-    let mut removed = 0;
-    for (key, value) in keys.iter().zip(values.iter()) {
+    delete_where(Db::DpopKeys, |key, value| {
         let kept = key.as_string().as_deref() == keep;
-        let old = get(&value, "created_at").as_f64().is_none_or(|created| (created as i64) < older_than);
-        if !kept && old && store.delete(&key).is_ok() {
-            removed += 1;
-        }
-    }
-    committed(&transaction).await.then_some(removed).ok_or_else(|| crate::idb::unavailable("prune failed"))
+        !kept && get(value, "created_at").as_f64().is_none_or(|created| (created as i64) < older_than)
+    })
+    .await
 }
 
 #[cfg(test)]

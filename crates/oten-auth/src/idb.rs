@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
+use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 /// One of the library's databases, with its single object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +145,37 @@ async fn open(factory: &web_sys::IdbFactory, which: Db, version: Option<u32>) ->
     // Kept alive even when this open is abandoned (a blocked open that times out may still upgrade later).
     on_upgrade.forget();
     settled(&open).await?.dyn_into().map_err(|_| unavailable("answered with something other than a database"))
+}
+
+/// A new transaction on the store of `which` (read-only or read-write), and the store.
+pub(crate) async fn store(
+    which: Db,
+    mode: IdbTransactionMode,
+) -> Result<(IdbTransaction, IdbObjectStore), SiblingsError> {
+    let db = database(which).await?;
+    let transaction =
+        db.transaction_with_str_and_mode(which.store(), mode).map_err(|_| unavailable("transaction refused"))?;
+    let store = transaction.object_store(which.store()).map_err(|_| unavailable("store missing"))?;
+    Ok((transaction, store))
+}
+
+/// Deletes, in one read-write transaction, every record of `which` that `remove(key, value)` picks; returns how many
+/// once the transaction has committed.
+pub(crate) async fn delete_where(
+    which: Db,
+    remove: impl Fn(&JsValue, &JsValue) -> bool,
+) -> Result<usize, SiblingsError> {
+    let (transaction, store) = store(which, IdbTransactionMode::Readwrite).await?;
+    let all = |request: Result<IdbRequest, JsValue>| async {
+        let array: js_sys::Array = settled(&request.map_err(|_| unavailable("read refused"))?)
+            .await?
+            .dyn_into()
+            .map_err(|_| unavailable("read"))?;
+        Ok::<_, SiblingsError>(array)
+    };
+    let (keys, values) = (all(store.get_all_keys()).await?, all(store.get_all()).await?);
+    let removed = keys.iter().zip(values.iter()).filter(|(k, v)| remove(k, v) && store.delete(k).is_ok()).count();
+    committed(&transaction).await.then_some(removed).ok_or_else(|| unavailable("delete failed"))
 }
 
 /// The longest an IndexedDB operation may take before it counts as unavailable (ms): a blocked or hung database

@@ -10,13 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::IdbTransactionMode;
 
-use crate::idb::{bounded, committed, settled, unavailable, Db};
-
-const STORE: &str = Db::Lineages.store();
-
-async fn database() -> Result<web_sys::IdbDatabase, SiblingsError> {
-    crate::idb::database(Db::Lineages).await
-}
+use crate::idb::{bounded, committed, delete_where, settled, store, unavailable, Db};
 
 /// A stored record: `Ok(None)` when there is none, an error when one is there but unreadable (it is never treated
 /// as a fresh lineage, nor overwritten: it may hold a presentation marker).
@@ -37,9 +31,7 @@ pub(crate) async fn read(lineage: &str) -> Result<Option<LineageRecord>, Sibling
 }
 
 async fn read_now(lineage: &str) -> Result<Option<LineageRecord>, SiblingsError> {
-    let db = database().await?;
-    let transaction = db.transaction_with_str(STORE).map_err(|_| unavailable("transaction refused"))?;
-    let store = transaction.object_store(STORE).map_err(|_| unavailable("store missing"))?;
+    let (_transaction, store) = store(Db::Lineages, IdbTransactionMode::Readonly).await?;
     let request = store.get(&JsValue::from_str(lineage)).map_err(|_| unavailable("read refused"))?;
     parse(&settled(&request).await?)
 }
@@ -52,11 +44,7 @@ pub(crate) async fn update(lineage: &str, update: RecordUpdate) -> Result<Option
 }
 
 async fn update_now(lineage: &str, update: RecordUpdate) -> Result<Option<LineageRecord>, SiblingsError> {
-    let db = database().await?;
-    let transaction = db
-        .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
-        .map_err(|_| unavailable("transaction refused"))?;
-    let store = transaction.object_store(STORE).map_err(|_| unavailable("store missing"))?;
+    let (transaction, store) = store(Db::Lineages, IdbTransactionMode::Readwrite).await?;
     let key = JsValue::from_str(lineage);
     let request = store.get(&key).map_err(|_| unavailable("read refused"))?;
     let before = Rc::new(RefCell::new(None));
@@ -85,25 +73,9 @@ pub(crate) async fn prune(older_than: i64) -> Result<usize, SiblingsError> {
 }
 
 async fn prune_now(older_than: i64) -> Result<usize, SiblingsError> {
-    let db = database().await?;
-    let transaction = db
-        .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
-        .map_err(|_| unavailable("transaction refused"))?;
-    let store = transaction.object_store(STORE).map_err(|_| unavailable("store missing"))?;
-    let keys: js_sys::Array = settled(&store.get_all_keys().map_err(|_| unavailable("read refused"))?)
-        .await?
-        .dyn_into()
-        .map_err(|_| unavailable("keys"))?;
-    let values: js_sys::Array = settled(&store.get_all().map_err(|_| unavailable("read refused"))?)
-        .await?
-        .dyn_into()
-        .map_err(|_| unavailable("values"))?;
-    let mut removed = 0;
-    for (key, value) in keys.iter().zip(values.iter()) {
-        let old = matches!(parse(&value), Ok(Some(r)) if r.updated_at < older_than && r.in_flight.is_none());
-        if old && store.delete(&key).is_ok() {
-            removed += 1;
-        }
-    }
-    committed(&transaction).await.then_some(removed).ok_or_else(|| unavailable("prune failed"))
+    delete_where(
+        Db::Lineages,
+        |_, value| matches!(parse(value), Ok(Some(r)) if r.updated_at < older_than && r.in_flight.is_none()),
+    )
+    .await
 }
