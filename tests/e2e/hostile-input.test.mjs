@@ -47,6 +47,20 @@ const settled = async (page) => {
   }
 };
 
+/** A fresh context on a leased test client, signed in as alice on /profile (closed by the caller's `close`). */
+const signedInOnProfile = async (t) => {
+  const opened = await openLeasedPage(browser(), t);
+  try {
+    await opened.page.goto(`${APP}/profile`);
+    await signInAtIdp(opened.page, ALICE);
+    await opened.page.getByTestId('profile-name').waitFor();
+  } catch (e) {
+    await opened.close().catch(() => {});
+    throw e;
+  }
+  return opened;
+};
+
 test('each sessionStorage key corrupted in turn: no panic, a readable page, the rest survives', { timeout: 240_000 }, async (t) => {
   const { page, pageErrors, close } = await signedInOnProfile(t);
   try {
